@@ -1,0 +1,788 @@
+"""The vocabulary of the incident database.
+
+Who did what to whom (``IncidentActor``), with which aircraft (``IncidentAircraft``),
+where (``Location``), when (``date_start``..``date_end`` at a ``date_precision``) and
+according to whom (``IncidentSource``). Every choice list is enforced by the database
+through a named check constraint, so a bad row cannot be stored by any path.
+"""
+
+import math
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .dates import format_date_range
+from .querysets import (
+    EARTH_RADIUS_KM,
+    ActorQuerySet,
+    IncidentActorManager,
+    IncidentAircraftManager,
+    IncidentQuerySet,
+    IncidentSourceManager,
+    LocationQuerySet,
+    NaturalKeyManager,
+)
+
+COUNTRY_RE = r"^[A-Z]{2}$"
+REF_RE = r"^[A-Z]{3}-[0-9]{4}-[0-9]{4}$"
+SHA256_RE = r"^[0-9a-f]{64}$"
+ICAO_RE = r"^[A-Z0-9]{2,4}$"
+
+country_validator = RegexValidator(
+    COUNTRY_RE, "Use the two-letter ISO 3166-1 code in capitals, e.g. SY, RU, US."
+)
+ref_validator = RegexValidator(
+    REF_RE, "A reference looks like SYR-2023-0004: three capitals, the year, four digits."
+)
+sha256_validator = RegexValidator(SHA256_RE, "A SHA-256 is 64 lower-case hexadecimal digits.")
+icao_validator = RegexValidator(
+    ICAO_RE, "An ICAO type designator is 2 to 4 capital letters or digits, e.g. Q9 or SU35."
+)
+
+
+# --- Choices ---------------------------------------------------------------------------
+
+
+class ActorKind(models.TextChoices):
+    STATE_FORCES = "state_forces", "State armed forces"
+    STATE_GOVERNMENT = "state_government", "State government"
+    MILITIA = "militia", "Militia"
+    NON_STATE_ARMED_GROUP = "non_state_armed_group", "Non-state armed group"
+    COALITION = "coalition", "Coalition"
+    INTERNATIONAL_BODY = "international_body", "International body"
+    OTHER = "other", "Other"
+
+
+class AcledActorType(models.IntegerChoices):
+    STATE_FORCES = 1, "1 – State forces"
+    REBEL_GROUPS = 2, "2 – Rebel groups"
+    POLITICAL_MILITIAS = 3, "3 – Political militias"
+    IDENTITY_MILITIAS = 4, "4 – Identity militias"
+    RIOTERS = 5, "5 – Rioters"
+    PROTESTERS = 6, "6 – Protesters"
+    CIVILIANS = 7, "7 – Civilians"
+    EXTERNAL_OTHER = 8, "8 – External/other forces"
+
+
+class LocationKind(models.TextChoices):
+    GARRISON = "garrison", "Garrison"
+    AIR_BASE = "air_base", "Air base"
+    NAVAL_FACILITY = "naval_facility", "Naval facility"
+    CITY = "city", "City or town"
+    GOVERNORATE = "governorate", "Governorate"
+    BORDER_AREA = "border_area", "Border area"
+    ZONE = "zone", "Zone"
+    COUNTRY = "country", "Country"
+    SEA_AREA = "sea_area", "Sea area"
+
+
+class AircraftRole(models.TextChoices):
+    UAV = "uav", "UAV"
+    ISR = "isr", "ISR"
+    FIGHTER = "fighter", "Fighter"
+    STRIKE = "strike", "Strike"
+    BOMBER = "bomber", "Bomber"
+    TRANSPORT = "transport", "Transport"
+    HELICOPTER = "helicopter", "Helicopter"
+
+
+class DatePrecision(models.TextChoices):
+    """How finely a date is known. The interval date_start..date_end says where."""
+
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class Reliability(models.TextChoices):
+    """Admiralty code (STANAG 2511): reliability of the source."""
+
+    A = "A", "A – Completely reliable"
+    B = "B", "B – Usually reliable"
+    C = "C", "C – Fairly reliable"
+    D = "D", "D – Not usually reliable"
+    E = "E", "E – Unreliable"
+    F = "F", "F – Reliability cannot be judged"
+
+
+class Credibility(models.IntegerChoices):
+    """Admiralty code (STANAG 2511): credibility of one piece of information."""
+
+    CONFIRMED = 1, "1 – Confirmed by other sources"
+    PROBABLY_TRUE = 2, "2 – Probably true"
+    POSSIBLY_TRUE = 3, "3 – Possibly true"
+    DOUBTFUL = 4, "4 – Doubtful"
+    IMPROBABLE = 5, "5 – Improbable"
+    CANNOT_BE_JUDGED = 6, "6 – Truth cannot be judged"
+
+
+class IncidentType(models.TextChoices):
+    AIR_INTERCEPT = "air_intercept", "Air intercept"
+    UNSAFE_AIR_MANOEUVRE = "unsafe_air_manoeuvre", "Unsafe air manoeuvre"
+    ISR_OVERFLIGHT = "isr_overflight", "ISR overflight"
+    AIRSPACE_INCURSION = "airspace_incursion", "Airspace or zone incursion"
+    GROUND_ENCOUNTER = "ground_encounter", "Ground encounter"
+    AIR_STRIKE = "air_strike", "Air or drone strike"
+    GROUND_OFFENSIVE = "ground_offensive", "Ground offensive"
+    DEPLOYMENT = "deployment", "Deployment"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+    DECONFLICTION_CONTACT = "deconfliction_contact", "Deconfliction contact or protest"
+    NEGOTIATION = "negotiation", "Negotiation or agreement"
+    STRATEGIC_DEVELOPMENT = "strategic_development", "Strategic development"
+
+
+class Domain(models.TextChoices):
+    AIR = "air", "Air"
+    LAND = "land", "Land"
+    SEA = "sea", "Sea"
+    SEA_AIR = "sea_air", "Sea-air"
+
+
+class LocationPrecision(models.TextChoices):
+    EXACT = "exact", "Exact place"
+    NEAR = "near", "Near the place"
+    GOVERNORATE = "governorate", "Somewhere in the governorate"
+    COUNTRY = "country", "Somewhere in the country"
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISPUTED = "disputed", "Disputed"
+
+
+class RiskTier(models.TextChoices):
+    """The analyst's own rank (after the European Leadership Network's scale)."""
+
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    NEAR_ROUTINE = "near_routine", "Near-routine"
+    SERIOUS = "serious", "Serious"
+    HIGH_RISK = "high_risk", "High-risk"
+
+
+class Safety(models.TextChoices):
+    """Official US wording, safety axis ("safe" but "unprofessional" is possible)."""
+
+    UNKNOWN = "unknown", "Unknown"
+    SAFE = "safe", "Safe"
+    UNSAFE = "unsafe", "Unsafe"
+
+
+class Professionalism(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    PROFESSIONAL = "professional", "Professional"
+    UNPROFESSIONAL = "unprofessional", "Unprofessional"
+
+
+class YesNoUnknown(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class ActorRole(models.TextChoices):
+    INITIATOR = "initiator", "Initiator"
+    TARGET = "target", "Target"
+    PARTICIPANT = "participant", "Participant"
+    SUPPORTING = "supporting", "Supporting"
+    MEDIATOR = "mediator", "Mediator"
+
+
+class AircraftMission(models.TextChoices):
+    INTERCEPTING = "intercepting", "Intercepting"
+    INTERCEPTED = "intercepted", "Intercepted"
+    OVERFLYING = "overflying", "Overflying"
+    STRIKING = "striking", "Striking"
+
+
+def in_choices(field, choices, *, blank=False, null=False):
+    condition = Q(**{f"{field}__in": choices.values})
+    if blank:
+        condition |= Q(**{field: ""})
+    if null:
+        condition |= Q(**{f"{field}__isnull": True})
+    return condition
+
+
+def regex_or_blank(field, pattern):
+    return Q(**{field: ""}) | Q(**{f"{field}__regex": pattern})
+
+
+# --- Reference tables ------------------------------------------------------------------
+
+
+class Actor(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60, blank=True, help_text="e.g. SAA, SDF, HTS.")
+    aliases = models.TextField(
+        blank=True, help_text="Other names and spellings, one per line (Arabic included)."
+    )
+    kind = models.CharField(max_length=32, choices=ActorKind.choices)
+    country = models.CharField(
+        "ISO country",
+        max_length=2,
+        blank=True,
+        validators=[country_validator],
+        help_text="Two-letter ISO 3166-1 code of the state the actor belongs to, if any.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The body this actor belongs to (Quds Force → IRGC → Iran).",
+    )
+    acled_actor_type = models.PositiveSmallIntegerField(
+        "ACLED actor type",
+        null=True,
+        blank=True,
+        choices=AcledActorType.choices,
+        help_text="ACLED inter code 1–8 where it applies.",
+    )
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = ActorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("import_actor", "Can import actors"), ("export_actor", "Can export actors")]
+        constraints = [
+            models.CheckConstraint(condition=in_choices("kind", ActorKind), name="actor_kind_valid"),
+            models.CheckConstraint(
+                condition=regex_or_blank("country", COUNTRY_RE), name="actor_country_iso2"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("acled_actor_type", AcledActorType, null=True),
+                name="actor_acled_type_1_to_8",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")), name="actor_not_own_parent"
+            ),
+        ]
+        indexes = [models.Index(fields=["country"], name="actor_country_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+    def get_absolute_url(self):
+        return reverse("admin:incidents_actor_change", args=[self.pk])
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    alternative_names = models.TextField(
+        blank=True, help_text="Transliterations and the Arabic name, one per line."
+    )
+    kind = models.CharField(max_length=32, choices=LocationKind.choices)
+    latitude = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text="WGS 84 decimal degrees, −90 to 90.",
+    )
+    longitude = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text="WGS 84 decimal degrees, −180 to 180.",
+    )
+    admin1 = models.CharField("governorate (admin1)", max_length=100, blank=True)
+    country = models.CharField(
+        "ISO country", max_length=2, blank=True, validators=[country_validator]
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The larger place this one lies in.",
+    )
+    radius_km = models.FloatField(
+        "radius (km)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.001)],
+        help_text="For zones around a point, e.g. al-Tanf's 55 km deconfliction zone.",
+    )
+
+    history = HistoricalRecords()
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("import_location", "Can import locations"),
+            ("export_location", "Can export locations"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=in_choices("kind", LocationKind), name="location_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="location_coordinates_paired",
+            ),
+            models.CheckConstraint(
+                condition=Q(radius_km__isnull=True) | Q(radius_km__gt=0),
+                name="location_radius_positive",
+            ),
+            models.CheckConstraint(
+                condition=regex_or_blank("country", COUNTRY_RE), name="location_country_iso2"
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="location_not_own_parent"),
+        ]
+        indexes = [
+            # near(): a bounding box on latitude then longitude before the exact distance.
+            models.Index(fields=["latitude", "longitude"], name="location_coords_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+    @property
+    def has_coordinates(self):
+        return self.latitude is not None and self.longitude is not None
+
+    def distance_km(self, other):
+        """Great-circle distance to another location, or None without coordinates."""
+        if not (self.has_coordinates and other.has_coordinates):
+            return None
+        return haversine_km(self.latitude, self.longitude, other.latitude, other.longitude)
+
+    def get_absolute_url(self):
+        return reverse("admin:incidents_location_change", args=[self.pk])
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+class Aircraft(models.Model):
+    designation = models.CharField(
+        max_length=100, unique=True, help_text='As analysts name it: "MQ-9 Reaper", "Su-35".'
+    )
+    nato_name = models.CharField("NATO reporting name", max_length=60, blank=True)
+    role = models.CharField(max_length=16, choices=AircraftRole.choices)
+    crewed = models.BooleanField(help_text="Unticked for drones.")
+    icao_designator = models.CharField(
+        "ICAO type designator",
+        max_length=4,
+        blank=True,
+        validators=[icao_validator],
+        help_text="ICAO Doc 8643 designator where one exists.",
+    )
+
+    history = HistoricalRecords()
+    objects = NaturalKeyManager("designation")
+
+    class Meta:
+        ordering = ["designation"]
+        verbose_name_plural = "aircraft"
+        permissions = [
+            ("import_aircraft", "Can import aircraft"),
+            ("export_aircraft", "Can export aircraft"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=in_choices("role", AircraftRole), name="aircraft_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=regex_or_blank("icao_designator", ICAO_RE), name="aircraft_icao_format"
+            ),
+        ]
+
+    def __str__(self):
+        return self.designation
+
+    def natural_key(self):
+        return (self.designation,)
+
+
+class Source(models.Model):
+    title = models.CharField(max_length=300, unique=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    url = models.URLField("URL", max_length=500, blank=True)
+    published_on = models.DateField(
+        null=True, blank=True, help_text="First day of the period when only month or year known."
+    )
+    published_precision = models.CharField(
+        max_length=8, choices=DatePrecision.choices, blank=True
+    )
+    reliability = models.CharField(
+        "reliability (Admiralty)",
+        max_length=1,
+        choices=Reliability.choices,
+        default=Reliability.F,
+    )
+    seed_file = models.CharField(
+        max_length=200, blank=True, help_text="File name under shared/seeds/, for seed documents."
+    )
+    sha256 = models.CharField(
+        "SHA-256 of the text",
+        max_length=64,
+        blank=True,
+        validators=[sha256_validator],
+        help_text="Proves which capture of the document was read.",
+    )
+    notes = models.TextField(blank=True, help_text="Why this grade; what the document is.")
+
+    history = HistoricalRecords()
+    objects = NaturalKeyManager("title")
+
+    class Meta:
+        ordering = ["title"]
+        permissions = [
+            ("import_source", "Can import sources"),
+            ("export_source", "Can export sources"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=in_choices("reliability", Reliability), name="source_reliability_a_to_f"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("published_precision", DatePrecision, blank=True),
+                name="source_published_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_on__isnull=False) | Q(published_precision=""),
+                name="source_precision_needs_date",
+            ),
+            models.CheckConstraint(
+                condition=regex_or_blank("sha256", SHA256_RE), name="source_sha256_format"
+            ),
+            models.UniqueConstraint(
+                fields=["seed_file"], condition=~Q(seed_file=""), name="source_seed_file_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.title,)
+
+    @property
+    def published_display(self):
+        if self.published_on is None:
+            return "undated"
+        precision = self.published_precision or DatePrecision.DAY
+        return format_date_range(self.published_on, self.published_on, precision)
+
+
+# --- Incidents -------------------------------------------------------------------------
+
+
+class Incident(models.Model):
+    ref = models.CharField(
+        "reference",
+        max_length=20,
+        unique=True,
+        validators=[ref_validator],
+        help_text="Stable human reference, e.g. SYR-2023-0004. Never reused.",
+    )
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    incident_type = models.CharField(max_length=32, choices=IncidentType.choices)
+    domain = models.CharField(max_length=8, choices=Domain.choices)
+    date_start = models.DateField(help_text="First day the incident may have happened.")
+    date_end = models.DateField(
+        help_text="Last day it may have happened (inclusive); equal to the start for one day."
+    )
+    date_precision = models.CharField(
+        max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    location_precision = models.CharField(
+        max_length=12, choices=LocationPrecision.choices, default=LocationPrecision.EXACT
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED)
+    risk_tier = models.CharField(
+        max_length=16, choices=RiskTier.choices, default=RiskTier.NOT_ASSESSED
+    )
+    us_safety = models.CharField(
+        "US characterisation: safety",
+        max_length=8,
+        choices=Safety.choices,
+        default=Safety.UNKNOWN,
+    )
+    us_professionalism = models.CharField(
+        "US characterisation: professionalism",
+        max_length=16,
+        choices=Professionalism.choices,
+        default=Professionalism.UNKNOWN,
+    )
+    deconfliction_channel_used = models.CharField(
+        max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN
+    )
+    fatalities_low = models.PositiveIntegerField(null=True, blank=True)
+    fatalities_best = models.PositiveIntegerField(null=True, blank=True)
+    fatalities_high = models.PositiveIntegerField(null=True, blank=True)
+    actors = models.ManyToManyField(Actor, through="IncidentActor", related_name="incidents")
+    aircraft = models.ManyToManyField(
+        Aircraft, through="IncidentAircraft", related_name="incidents"
+    )
+    sources = models.ManyToManyField(Source, through="IncidentSource", related_name="incidents")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date_start", "-ref"]
+        permissions = [
+            ("import_incident", "Can import incidents"),
+            ("export_incident", "Can export incidents"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_end__gte=F("date_start")), name="incident_dates_ordered"
+            ),
+            models.CheckConstraint(condition=Q(ref__regex=REF_RE), name="incident_ref_format"),
+            models.CheckConstraint(
+                condition=in_choices("incident_type", IncidentType), name="incident_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("domain", Domain), name="incident_domain_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("date_precision", DatePrecision),
+                name="incident_date_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=in_choices("location_precision", LocationPrecision),
+                name="incident_location_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=in_choices("status", Status), name="incident_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("risk_tier", RiskTier), name="incident_risk_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("us_safety", Safety), name="incident_us_safety_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("us_professionalism", Professionalism),
+                name="incident_us_professionalism_valid",
+            ),
+            models.CheckConstraint(
+                condition=in_choices("deconfliction_channel_used", YesNoUnknown),
+                name="incident_channel_used_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_low__isnull=True)
+                | Q(fatalities_best__isnull=True)
+                | Q(fatalities_low__lte=F("fatalities_best")),
+                name="incident_fatalities_low_le_best",
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_best__isnull=True)
+                | Q(fatalities_high__isnull=True)
+                | Q(fatalities_best__lte=F("fatalities_high")),
+                name="incident_fatalities_best_le_high",
+            ),
+            models.CheckConstraint(
+                condition=Q(fatalities_low__isnull=True)
+                | Q(fatalities_high__isnull=True)
+                | Q(fatalities_low__lte=F("fatalities_high")),
+                name="incident_fatalities_low_le_high",
+            ),
+        ]
+        indexes = [
+            # The default order and the date-overlap filter both start from date_start.
+            models.Index(fields=["-date_start", "-ref"], name="incident_date_start_idx"),
+            models.Index(fields=["date_end"], name="incident_date_end_idx"),
+            models.Index(fields=["incident_type", "-date_start"], name="incident_type_date_idx"),
+            models.Index(fields=["status"], name="incident_status_idx"),
+            models.Index(fields=["risk_tier"], name="incident_risk_tier_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.ref} {self.title}"
+
+    def natural_key(self):
+        return (self.ref,)
+
+    @property
+    def date_display(self):
+        """The date as an analyst writes it at its precision: "June 2016", "Mar–Jul 2023"."""
+        return format_date_range(self.date_start, self.date_end, self.date_precision)
+
+    def get_absolute_url(self):
+        return reverse("admin:incidents_incident_change", args=[self.pk])
+
+
+class IncidentActor(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="incident_actors")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="incident_roles")
+    role = models.CharField(max_length=12, choices=ActorRole.choices)
+
+    history = HistoricalRecords()
+    objects = IncidentActorManager()
+
+    class Meta:
+        ordering = ["incident", "role", "actor"]
+        verbose_name = "actor in incident"
+        verbose_name_plural = "actors in incident"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "actor", "role"], name="incident_actor_role_unique"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("role", ActorRole), name="incident_actor_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["actor", "role"], name="incident_actor_actor_role_idx")]
+
+    def __str__(self):
+        return f"{self.actor} ({self.get_role_display().lower()}) in {self.incident.ref}"
+
+    def natural_key(self):
+        return (self.incident.ref, self.actor.name, self.role)
+
+    natural_key.dependencies = ["incidents.incident", "incidents.actor"]
+
+
+class IncidentAircraft(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="incident_aircraft"
+    )
+    aircraft = models.ForeignKey(Aircraft, on_delete=models.PROTECT, related_name="incident_roles")
+    operator = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operated_aircraft",
+        help_text="The force flying it, where known.",
+    )
+    count = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty when unknown."
+    )
+    role = models.CharField(max_length=12, choices=AircraftMission.choices)
+    closest_approach_m = models.PositiveIntegerField(
+        "closest approach (m)", null=True, blank=True, help_text="Where reported."
+    )
+
+    history = HistoricalRecords()
+    objects = IncidentAircraftManager()
+
+    class Meta:
+        ordering = ["incident", "role", "aircraft"]
+        verbose_name = "aircraft in incident"
+        verbose_name_plural = "aircraft in incident"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "aircraft", "role"], name="incident_aircraft_role_unique"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("role", AircraftMission), name="incident_aircraft_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(count__isnull=True) | Q(count__gte=1),
+                name="incident_aircraft_count_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.aircraft} ({self.get_role_display().lower()}) in {self.incident.ref}"
+
+    def natural_key(self):
+        return (self.incident.ref, self.aircraft.designation, self.role)
+
+    natural_key.dependencies = ["incidents.incident", "incidents.aircraft", "incidents.actor"]
+
+
+class IncidentSource(models.Model):
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="incident_sources"
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    excerpt = models.TextField(
+        help_text="The sentence of the source that supports the incident, quoted exactly."
+    )
+    credibility = models.PositiveSmallIntegerField(
+        "credibility (Admiralty)",
+        choices=Credibility.choices,
+        default=Credibility.CANNOT_BE_JUDGED,
+    )
+
+    history = HistoricalRecords()
+    objects = IncidentSourceManager()
+
+    class Meta:
+        ordering = ["incident", "source"]
+        verbose_name = "source of incident"
+        verbose_name_plural = "sources of incident"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "source"], name="incident_source_unique"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("credibility", Credibility),
+                name="incident_source_credibility_1_to_6",
+            ),
+            models.CheckConstraint(
+                condition=~Q(excerpt=""), name="incident_source_excerpt_required"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} for {self.incident.ref}"
+
+    def natural_key(self):
+        return (self.incident.ref, self.source.title)
+
+    natural_key.dependencies = ["incidents.incident", "incidents.source"]
+
+    @property
+    def grade(self):
+        """The Admiralty grade as an analyst says it: "B2"."""
+        return f"{self.source.reliability}{self.credibility}"

@@ -1,0 +1,164 @@
+"""Questions analysts ask of the data, as chainable QuerySet methods.
+
+    Incident.objects.involving(ru_vks).overlapping(start, end).near(tanf, 55).for_list()
+"""
+
+import math
+
+from django.db import models
+from django.db.models import FloatField, Prefetch, Value
+from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LATITUDE = 111.2
+
+
+def _pk(obj):
+    return getattr(obj, "pk", obj)
+
+
+class NaturalKeyManager(models.Manager):
+    """A manager whose natural key is one unique field."""
+
+    def __init__(self, field):
+        super().__init__()
+        self.natural_key_field = field
+
+    def get_by_natural_key(self, value):
+        return self.get(**{self.natural_key_field: value})
+
+
+class TreeQuerySet(models.QuerySet):
+    """Rows with a ``parent``: a unit and its sub-units, a place and the places inside it."""
+
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+    def descendant_ids(self, roots):
+        """The ids of ``roots`` and of everything below them (cycles are harmless)."""
+        ids = {_pk(root) for root in roots}
+        frontier = set(ids)
+        while frontier:
+            children = set(
+                self.model._default_manager.filter(parent_id__in=frontier).values_list(
+                    "pk", flat=True
+                )
+            )
+            frontier = children - ids
+            ids |= frontier
+        return ids
+
+    def with_descendants(self, *roots):
+        return self.filter(pk__in=self.descendant_ids(roots))
+
+
+class ActorQuerySet(TreeQuerySet):
+    pass
+
+
+class LocationQuerySet(TreeQuerySet):
+    pass
+
+
+def distance_km_expression(lat, lon, lat_field="location__latitude", lon_field="location__longitude"):
+    """Haversine distance in km from a fixed point to the rows' coordinates, in SQL."""
+    lat1 = Radians(Value(float(lat), output_field=FloatField()))
+    lon1 = Radians(Value(float(lon), output_field=FloatField()))
+    lat2 = Radians(lat_field)
+    lon2 = Radians(lon_field)
+    a = Power(Sin((lat2 - lat1) / 2), 2) + Cos(lat1) * Cos(lat2) * Power(Sin((lon2 - lon1) / 2), 2)
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Least(Sqrt(a), Value(1.0)))
+
+
+class IncidentQuerySet(models.QuerySet):
+    def get_by_natural_key(self, ref):
+        return self.get(ref=ref)
+
+    def involving(self, *actors, roles=None, include_subunits=True):
+        """Incidents in which any of ``actors`` (with their sub-units) took part.
+
+        ``roles`` narrows to the given roles (initiator, target, ...). Written as
+        ``pk IN (subquery)`` so that chaining never multiplies rows.
+        """
+        from .models import Actor, IncidentActor
+
+        ids = (
+            Actor.objects.descendant_ids(actors)
+            if include_subunits
+            else {_pk(actor) for actor in actors}
+        )
+        links = IncidentActor.objects.filter(actor_id__in=ids)
+        if roles:
+            links = links.filter(role__in=[roles] if isinstance(roles, str) else roles)
+        return self.filter(pk__in=links.values("incident_id"))
+
+    def overlapping(self, start=None, end=None):
+        """Incidents whose date interval meets [start, end] (both inclusive, either open).
+
+        An incident dated "June 2016" (1–30 June) overlaps a query for 15 June 2016:
+        uncertain dates are kept whenever they could fall inside the range.
+        """
+        qs = self
+        if end is not None:
+            qs = qs.filter(date_start__lte=end)
+        if start is not None:
+            qs = qs.filter(date_end__gte=start)
+        return qs
+
+    def within(self, *locations):
+        """Incidents at these places or at any place inside them."""
+        from .models import Location
+
+        return self.filter(location_id__in=Location.objects.descendant_ids(locations))
+
+    def near(self, location, km=None):
+        """Incidents whose location lies within ``km`` of ``location`` (its radius if None).
+
+        A bounding box on the indexed coordinates narrows the rows before the exact
+        great-circle distance, annotated as ``distance_km``.
+        """
+        km = location.radius_km if km is None else km
+        if km is None or location.latitude is None or location.longitude is None:
+            return self.none()
+        lat, lon = location.latitude, location.longitude
+        dlat = km / KM_PER_DEGREE_LATITUDE * 1.01
+        cos_lat = math.cos(math.radians(lat))
+        dlon = 180.0 if cos_lat < 1e-6 else min(180.0, dlat / cos_lat)
+        return (
+            self.filter(
+                location__latitude__gte=lat - dlat,
+                location__latitude__lte=lat + dlat,
+                location__longitude__gte=lon - dlon,
+                location__longitude__lte=lon + dlon,
+            )
+            .annotate(distance_km=distance_km_expression(lat, lon))
+            .filter(distance_km__lte=km)
+        )
+
+    def for_list(self):
+        """Everything a list or export row shows, in a fixed number of queries."""
+        from .models import IncidentActor, IncidentAircraft, IncidentSource
+
+        return self.select_related("location").prefetch_related(
+            Prefetch("incident_actors", IncidentActor.objects.select_related("actor")),
+            Prefetch(
+                "incident_aircraft",
+                IncidentAircraft.objects.select_related("aircraft", "operator"),
+            ),
+            Prefetch("incident_sources", IncidentSource.objects.select_related("source")),
+        )
+
+
+class IncidentActorManager(models.Manager):
+    def get_by_natural_key(self, ref, actor_name, role):
+        return self.get(incident__ref=ref, actor__name=actor_name, role=role)
+
+
+class IncidentAircraftManager(models.Manager):
+    def get_by_natural_key(self, ref, designation, role):
+        return self.get(incident__ref=ref, aircraft__designation=designation, role=role)
+
+
+class IncidentSourceManager(models.Manager):
+    def get_by_natural_key(self, ref, title):
+        return self.get(incident__ref=ref, source__title=title)
