@@ -255,7 +255,9 @@ class Actor(models.Model):
         ordering = ["name"]
         permissions = [("import_actor", "Can import actors"), ("export_actor", "Can export actors")]
         constraints = [
-            models.CheckConstraint(condition=in_choices("kind", ActorKind), name="actor_kind_valid"),
+            models.CheckConstraint(
+                condition=in_choices("kind", ActorKind), name="actor_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=regex_or_blank("country", COUNTRY_RE), name="actor_country_iso2"
             ),
@@ -263,20 +265,18 @@ class Actor(models.Model):
                 condition=in_choices("acled_actor_type", AcledActorType, null=True),
                 name="actor_acled_type_1_to_8",
             ),
-            models.CheckConstraint(
-                condition=~Q(parent=F("pk")), name="actor_not_own_parent"
-            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="actor_not_own_parent"),
         ]
         indexes = [models.Index(fields=["country"], name="actor_country_idx")]
 
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.name,)
-
     def get_absolute_url(self):
         return reverse("admin:incidents_actor_change", args=[self.pk])
+
+    def natural_key(self):
+        return (self.name,)
 
 
 class Location(models.Model):
@@ -360,6 +360,9 @@ class Location(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("admin:incidents_location_change", args=[self.pk])
+
     def natural_key(self):
         return (self.name,)
 
@@ -372,9 +375,6 @@ class Location(models.Model):
         if not (self.has_coordinates and other.has_coordinates):
             return None
         return haversine_km(self.latitude, self.longitude, other.latitude, other.longitude)
-
-    def get_absolute_url(self):
-        return reverse("admin:incidents_location_change", args=[self.pk])
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
@@ -433,9 +433,7 @@ class Source(models.Model):
     published_on = models.DateField(
         null=True, blank=True, help_text="First day of the period when only month or year known."
     )
-    published_precision = models.CharField(
-        max_length=8, choices=DatePrecision.choices, blank=True
-    )
+    published_precision = models.CharField(max_length=8, choices=DatePrecision.choices, blank=True)
     reliability = models.CharField(
         "reliability (Admiralty)",
         max_length=1,
@@ -647,6 +645,9 @@ class Incident(models.Model):
     def __str__(self):
         return f"{self.ref} {self.title}"
 
+    def get_absolute_url(self):
+        return reverse("admin:incidents_incident_change", args=[self.pk])
+
     def natural_key(self):
         return (self.ref,)
 
@@ -654,9 +655,6 @@ class Incident(models.Model):
     def date_display(self):
         """The date as an analyst writes it at its precision: "June 2016", "Mar–Jul 2023"."""
         return format_date_range(self.date_start, self.date_end, self.date_precision)
-
-    def get_absolute_url(self):
-        return reverse("admin:incidents_incident_change", args=[self.pk])
 
 
 class IncidentActor(models.Model):
@@ -762,9 +760,7 @@ class IncidentSource(models.Model):
         verbose_name = "source of incident"
         verbose_name_plural = "sources of incident"
         constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "source"], name="incident_source_unique"
-            ),
+            models.UniqueConstraint(fields=["incident", "source"], name="incident_source_unique"),
             models.CheckConstraint(
                 condition=in_choices("credibility", Credibility),
                 name="incident_source_credibility_1_to_6",

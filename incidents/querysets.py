@@ -1,6 +1,6 @@
 """Questions analysts ask of the data, as chainable QuerySet methods.
 
-    Incident.objects.involving(ru_vks).overlapping(start, end).near(tanf, 55).for_list()
+Incident.objects.involving(ru_vks).overlapping(start, end).near(tanf, 55).for_list()
 """
 
 import math
@@ -60,7 +60,9 @@ class LocationQuerySet(TreeQuerySet):
     pass
 
 
-def distance_km_expression(lat, lon, lat_field="location__latitude", lon_field="location__longitude"):
+def distance_km_expression(
+    lat, lon, lat_field="location__latitude", lon_field="location__longitude"
+):
     """Haversine distance in km from a fixed point to the rows' coordinates, in SQL."""
     lat1 = Radians(Value(float(lat), output_field=FloatField()))
     lon1 = Radians(Value(float(lon), output_field=FloatField()))

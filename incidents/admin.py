@@ -1,0 +1,215 @@
+from django.contrib import admin
+from django.db.models import Count, Max, Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Actor,
+    Aircraft,
+    Incident,
+    IncidentActor,
+    IncidentAircraft,
+    IncidentSource,
+    Location,
+    Source,
+)
+
+
+class IncidentActorInline(admin.TabularInline):
+    model = IncidentActor
+    autocomplete_fields = ["actor"]
+    extra = 2
+
+
+class IncidentAircraftInline(admin.TabularInline):
+    model = IncidentAircraft
+    autocomplete_fields = ["aircraft", "operator"]
+    extra = 1
+
+
+class IncidentSourceInline(admin.StackedInline):
+    model = IncidentSource
+    autocomplete_fields = ["source"]
+    extra = 1
+
+
+class YearListFilter(admin.SimpleListFilter):
+    """Years from MIN/MAX of the indexed date_start, not a DISTINCT over every row."""
+
+    title = "year"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        bounds = model_admin.get_queryset(request).aggregate(
+            first=Min("date_start"), last=Max("date_start")
+        )
+        if bounds["first"] is None:
+            return []
+        years = range(bounds["last"].year, bounds["first"].year - 1, -1)
+        return [(str(year), str(year)) for year in years]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(date_start__year=int(value))
+        return queryset
+
+
+def incident_list_link(label, **params):
+    url = reverse("admin:incidents_incident_changelist")
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "ref",
+        "title",
+        "date",
+        "incident_type",
+        "location",
+        "actor_names",
+        "status",
+        "risk_tier",
+    ]
+    list_display_links = ["ref", "title"]
+    list_filter = [
+        "incident_type",
+        "domain",
+        "status",
+        "risk_tier",
+        "date_precision",
+        YearListFilter,
+    ]
+    search_fields = [
+        "ref",
+        "title",
+        "summary",
+        "incident_actors__actor__name",
+        "location__name",
+    ]
+    list_select_related = ["location"]
+    show_full_result_count = False
+    list_per_page = 50
+    save_as = True
+    autocomplete_fields = ["location"]
+    inlines = [IncidentActorInline, IncidentAircraftInline, IncidentSourceInline]
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+    fieldsets = [
+        (None, {"fields": ["ref", "title", "summary", "incident_type", "domain"]}),
+        ("When", {"fields": [("date_start", "date_end", "date_precision")]}),
+        ("Where", {"fields": [("location", "location_precision")]}),
+        (
+            "Assessment",
+            {
+                "fields": [
+                    "status",
+                    "risk_tier",
+                    ("us_safety", "us_professionalism"),
+                    "deconfliction_channel_used",
+                    ("fatalities_low", "fatalities_best", "fatalities_high"),
+                ]
+            },
+        ),
+        (
+            "Record",
+            {
+                "classes": ["collapse"],
+                "fields": [("created_at", "created_by"), ("updated_at", "updated_by")],
+            },
+        ),
+    ]
+
+    # The reference tables link here with these lookups (see IncidentCountAdmin).
+    related_lookups = {
+        "incident_actors__actor__id__exact",
+        "location__id__exact",
+        "incident_aircraft__aircraft__id__exact",
+        "incident_sources__source__id__exact",
+    }
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self.related_lookups or super().lookup_allowed(lookup, value, request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("incident_actors__actor")
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        obj.updated_at = timezone.now()
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="date", ordering="date_start")
+    def date(self, obj):
+        return obj.date_display
+
+    @admin.display(description="actors")
+    def actor_names(self, obj):
+        return "; ".join(
+            f"{link.actor.short_name or link.actor.name} ({link.role})"
+            for link in obj.incident_actors.all()
+        )
+
+
+class IncidentCountAdmin(SimpleHistoryAdmin):
+    """Reference tables: searchable, with their incident counts and a link to them."""
+
+    incident_filter = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(incident_count=Count("incidents"))
+
+    @admin.display(description="incidents", ordering="incident_count")
+    def incidents_link(self, obj):
+        return incident_list_link(obj.incident_count, **{self.incident_filter: obj.pk})
+
+
+@admin.register(Actor)
+class ActorAdmin(IncidentCountAdmin):
+    list_display = ["name", "short_name", "kind", "country", "parent", "incidents_link"]
+    list_filter = ["kind", "acled_actor_type"]
+    search_fields = ["name", "short_name", "aliases"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
+    incident_filter = "incident_actors__actor__id__exact"
+
+
+@admin.register(Location)
+class LocationAdmin(IncidentCountAdmin):
+    list_display = ["name", "kind", "admin1", "country", "latitude", "longitude", "incidents_link"]
+    list_filter = ["kind", "country"]
+    search_fields = ["name", "alternative_names", "admin1"]
+    autocomplete_fields = ["parent"]
+    incident_filter = "location__id__exact"
+
+
+@admin.register(Aircraft)
+class AircraftAdmin(IncidentCountAdmin):
+    list_display = [
+        "designation",
+        "nato_name",
+        "role",
+        "crewed",
+        "icao_designator",
+        "incidents_link",
+    ]
+    list_filter = ["role", "crewed"]
+    search_fields = ["designation", "nato_name", "icao_designator"]
+    incident_filter = "incident_aircraft__aircraft__id__exact"
+
+
+@admin.register(Source)
+class SourceAdmin(IncidentCountAdmin):
+    list_display = ["title", "publisher", "author", "published", "reliability", "incidents_link"]
+    list_filter = ["reliability"]
+    search_fields = ["title", "publisher", "author", "url"]
+    incident_filter = "incident_sources__source__id__exact"
+
+    @admin.display(description="published", ordering="published_on")
+    def published(self, obj):
+        return obj.published_display

@@ -1,0 +1,129 @@
+"""The project as a newcomer meets it: settings, the administrator, the admin pages."""
+
+import io
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    result = run_python("import django; django.setup()", DEBUG="0", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_allowed_hosts(tmp_path):
+    result = run_python(
+        "import django; django.setup()", DEBUG="0", SECRET_KEY="x" * 50, VAR_DIR=str(tmp_path)
+    )
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_a_misspelt_debug_value_is_an_error_not_a_guess(tmp_path):
+    result = run_python("import django; django.setup()", DEBUG="maybe", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_local_secret_key_is_generated_once_and_private(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = run_python(code, DEBUG="1", VAR_DIR=str(tmp_path))
+    second = run_python(code, DEBUG="1", VAR_DIR=str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout and len(first.stdout.strip()) >= 50
+    mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
+    assert mode == 0o600
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
+    if connection.vendor != "sqlite":
+        pytest.skip(f"SQLite pragmas do not apply to {connection.vendor}")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 5000
+        cursor.execute("PRAGMA foreign_keys")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.django_db
+def test_ensure_admin_uses_the_given_password_and_keeps_an_existing_account(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long enough passphrase 42")
+    call_command("ensure_admin", stdout=io.StringIO())
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("a-long enough passphrase 42")
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "another long passphrase 43")
+    call_command("ensure_admin", stdout=io.StringIO())
+    admin.refresh_from_db()
+    assert admin.check_password("a-long enough passphrase 42")
+
+
+@pytest.mark.django_db
+def test_ensure_admin_generates_a_private_password_when_none_is_given(
+    monkeypatch, settings, tmp_path, capsys
+):
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    settings.VAR_DIR = tmp_path
+    call_command("ensure_admin")
+    stored = (tmp_path / "admin-password").read_text().strip()
+    assert stored in capsys.readouterr().out
+    assert stat.S_IMODE((tmp_path / "admin-password").stat().st_mode) == 0o600
+    assert get_user_model().objects.get(username="admin").check_password(stored)
+
+
+@pytest.mark.django_db
+def test_ensure_admin_refuses_a_weak_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin")
+    with pytest.raises(CommandError, match="too weak"):
+        call_command("ensure_admin")
+    assert not get_user_model().objects.exists()
+
+
+def test_admin_login_page_is_served(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    assert b"Password" in response.content
+
+
+def test_the_seed_incidents_are_on_the_admin_list(load_seeds, admin_client):
+    response = admin_client.get("/admin/incidents/incident/")
+    assert response.status_code == 200
+    assert b"SYR-2023-0002" in response.content
+    assert b"Russian forces intercept a US MQ-9 Reaper" in response.content
+
+
+def test_the_admin_filters_incidents_by_a_related_actor(load_seeds, admin_client):
+    from incidents.models import Actor
+
+    hts = Actor.objects.get(short_name="HTS")
+    response = admin_client.get(
+        "/admin/incidents/incident/", {"incident_actors__actor__id__exact": hts.pk}
+    )
+    assert response.status_code == 200
+    refs = {i.ref for i in response.context["cl"].result_list}
+    assert refs == {"SYR-2024-0001", "SYR-2024-0004", "SYR-2024-0005"}
