@@ -174,6 +174,10 @@ SEEDS_DIR = Path(os.environ.get("SEEDS_DIR", BASE_DIR.parent / "shared" / "seeds
 # django-import-export: one transaction per import; refuse to import what cannot be
 # attributed to a user; no export or import without the explicit permissions.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", 20_000))
+# Absolute links in exports (the `url` column) point here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

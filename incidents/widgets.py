@@ -1,0 +1,241 @@
+"""Strict cell readers for imports: a wrong cell is an error naming what is expected.
+
+django-import-export's own widgets guess (``03/04/2026`` read month-first, ``3.5`` read as
+3); these refuse and say why. Each ``clean`` raises ``ValueError`` with an analyst's
+message; the resource turns it into an error on the row and column.
+"""
+
+import datetime
+import math
+import re
+
+from import_export import widgets
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SEPARATOR = "; "
+
+# A spreadsheet runs a cell that starts with one of these (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# What we refuse on import: a formula or DDE payload, not a summary that opens with "- ".
+FORMULA_CELL = re.compile(r"^(?:[=@]|[+-][A-Za-z(])")
+
+
+def defuse(value):
+    """Make a text cell inert in Excel, LibreOffice and Google Sheets (prefix an apostrophe)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def undefuse(value):
+    """The inverse of ``defuse``, so that an exported file imports back unchanged."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def clean_text(value):
+    """A text cell as stored: None for empty, surrounding blanks removed, formulas refused."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    if "\x00" in value:
+        raise ValueError("The cell holds a NUL character; remove it.")
+    if FORMULA_CELL.match(value):
+        raise ValueError(
+            f"“{value[:40]}” looks like a spreadsheet formula; imports take plain text. "
+            "Remove the leading character or prefix the cell with an apostrophe (')."
+        )
+    return undefuse(value).strip()
+
+
+def split_cell(value):
+    """Several values in one cell, separated by "; ", in order and without repeats."""
+    text = clean_text(value)
+    seen = []
+    for part in text.split(";"):
+        part = part.strip()
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+class TextWidget(widgets.Widget):
+    def __init__(self, required=False):
+        super().__init__(coerce_to_string=False)
+        self.required = required
+
+    def clean(self, value, row=None, **kwargs):
+        text = clean_text(value)
+        if self.required and not text:
+            raise ValueError("This column is required and the cell is empty.")
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else value
+
+
+class StrictDateWidget(widgets.Widget):
+    """ISO 8601 dates only: 2023-07-23. A real date cell from a spreadsheet is taken as is."""
+
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, datetime.datetime):
+            if value.time() != datetime.time(0):
+                raise ValueError(f"“{value}” has a time of day; give the date only (YYYY-MM-DD).")
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = str(value).strip()
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError(
+                f"“{text[:40]}” is not an ISO 8601 date. Write YYYY-MM-DD, e.g. 2023-07-23 "
+                "(03/04/2026 could be 3 April or 4 March, so it is never guessed)."
+            )
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"“{text}” is not a date in the calendar.") from None
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class StrictIntegerWidget(widgets.Widget):
+    """A whole number of zero or more, or empty for unknown."""
+
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            raise ValueError(f"“{value}” is not a whole number.")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(f"“{value}” is not a whole number.")
+            value = int(value)
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{1,9}", text):
+            raise ValueError(f"“{text[:40]}” is not a whole number of zero or more.")
+        return int(text)
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class StrictFloatWidget(widgets.Widget):
+    """A finite decimal number with a point (33.5), or empty; kept a number in XLSX."""
+
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            raise ValueError(f"“{value}” is not a number.")
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(
+                f"“{str(value)[:40]}” is not a decimal number (write it with a point: 33.5)."
+            ) from None
+        if not math.isfinite(number):
+            raise ValueError(f"“{value}” is not a finite number.")
+        return number
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class YesNoWidget(widgets.Widget):
+    """yes or no (also true/false, 1/0)."""
+
+    TRUE = {"yes", "true", "1", "y"}
+    FALSE = {"no", "false", "0", "n"}
+
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = clean_text(value).lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValueError(f"“{text[:20]}” is not yes or no.")
+
+    def render(self, value, obj=None, **kwargs):
+        return "yes" if value else "no"
+
+
+class ChoiceWidget(widgets.Widget):
+    """One value of a choice list, by its code or its label, in any case."""
+
+    def __init__(self, choices, required=False):
+        super().__init__(coerce_to_string=False)
+        self.choices = choices
+        self.required = required
+        self.lookup = {}
+        for code, label in choices.choices:
+            self.lookup[str(code).lower()] = code
+            self.lookup[str(label).lower()] = code
+
+    def clean(self, value, row=None, **kwargs):
+        text = clean_text(value)
+        if not text:
+            if self.required:
+                raise ValueError("This column is required and the cell is empty.")
+            return None
+        try:
+            return self.lookup[text.lower()]
+        except KeyError:
+            allowed = ", ".join(str(code) for code in self.choices.values)
+            raise ValueError(f"“{text[:40]}” is not one of: {allowed}.") from None
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class NaturalKeyWidget(widgets.Widget):
+    """A related row by its natural key (a location's name), never by database id."""
+
+    def __init__(self, model, field, alias_field=None, label=None):
+        super().__init__(coerce_to_string=False)
+        self.model = model
+        self.field = field
+        self.alias_field = alias_field
+        self.label = label or model._meta.verbose_name
+
+    def lookup(self, name):
+        try:
+            return self.model._default_manager.get(**{self.field: name})
+        except self.model.DoesNotExist:
+            hint = ""
+            if self.alias_field:
+                match = (
+                    self.model._default_manager.filter(**{f"{self.alias_field}__icontains": name})
+                    .values_list(self.field, flat=True)
+                    .first()
+                )
+                if match:
+                    hint = f" Did you mean “{match}”?"
+            raise ValueError(
+                f"Unknown {self.label} “{name[:60]}”: no {self.label} has that name.{hint}"
+            ) from None
+
+    def clean(self, value, row=None, **kwargs):
+        name = clean_text(value)
+        return self.lookup(name) if name else None
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else getattr(value, self.field)
