@@ -5,8 +5,7 @@ BIN    := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
-FIXTURES := fixtures/actors.json fixtures/locations.json fixtures/aircraft.json \
-            fixtures/sources.json fixtures/incidents.json
+FIXTURES := $(sort $(wildcard fixtures/*.json))
 
 .PHONY: help install run serve-setup test lint fixtures clean
 

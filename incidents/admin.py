@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_import import StrictImportExportMixin
 from .models import (
     Actor,
     Aircraft,
@@ -14,6 +15,15 @@ from .models import (
     IncidentSource,
     Location,
     Source,
+)
+from .resources import (
+    ActorResource,
+    AircraftResource,
+    IncidentAircraftResource,
+    IncidentResource,
+    IncidentSourceResource,
+    LocationResource,
+    SourceResource,
 )
 
 
@@ -64,7 +74,8 @@ def incident_list_link(label, **params):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+    resource_classes = [IncidentResource]
     list_display = [
         "ref",
         "title",
@@ -137,6 +148,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("incident_actors__actor")
 
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).for_list()
+
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         obj.updated_at = timezone.now()
@@ -156,7 +170,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         )
 
 
-class IncidentCountAdmin(SimpleHistoryAdmin):
+class IncidentCountAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
     """Reference tables: searchable, with their incident counts and a link to them."""
 
     incident_filter = None
@@ -171,6 +185,7 @@ class IncidentCountAdmin(SimpleHistoryAdmin):
 
 @admin.register(Actor)
 class ActorAdmin(IncidentCountAdmin):
+    resource_classes = [ActorResource]
     list_display = ["name", "short_name", "kind", "country", "parent", "incidents_link"]
     list_filter = ["kind", "acled_actor_type"]
     search_fields = ["name", "short_name", "aliases"]
@@ -181,6 +196,7 @@ class ActorAdmin(IncidentCountAdmin):
 
 @admin.register(Location)
 class LocationAdmin(IncidentCountAdmin):
+    resource_classes = [LocationResource]
     list_display = ["name", "kind", "admin1", "country", "latitude", "longitude", "incidents_link"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "alternative_names", "admin1"]
@@ -190,6 +206,7 @@ class LocationAdmin(IncidentCountAdmin):
 
 @admin.register(Aircraft)
 class AircraftAdmin(IncidentCountAdmin):
+    resource_classes = [AircraftResource]
     list_display = [
         "designation",
         "nato_name",
@@ -205,6 +222,7 @@ class AircraftAdmin(IncidentCountAdmin):
 
 @admin.register(Source)
 class SourceAdmin(IncidentCountAdmin):
+    resource_classes = [SourceResource]
     list_display = ["title", "publisher", "author", "published", "reliability", "incidents_link"]
     list_filter = ["reliability"]
     search_fields = ["title", "publisher", "author", "url"]
@@ -213,3 +231,26 @@ class SourceAdmin(IncidentCountAdmin):
     @admin.display(description="published", ordering="published_on")
     def published(self, obj):
         return obj.published_display
+
+
+@admin.register(IncidentAircraft)
+class IncidentAircraftAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+    """Aircraft links, for batch import and export beside the incidents file."""
+
+    resource_classes = [IncidentAircraftResource]
+    list_display = ["incident", "aircraft", "role", "operator", "count"]
+    list_filter = ["role"]
+    search_fields = ["incident__ref", "aircraft__designation"]
+    autocomplete_fields = ["incident", "aircraft", "operator"]
+    list_select_related = ["incident", "aircraft", "operator"]
+
+
+@admin.register(IncidentSource)
+class IncidentSourceAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+    """Citations (incident, source, excerpt, credibility), for batch import and export."""
+
+    resource_classes = [IncidentSourceResource]
+    list_display = ["incident", "source", "grade"]
+    search_fields = ["incident__ref", "source__title", "excerpt"]
+    autocomplete_fields = ["incident", "source"]
+    list_select_related = ["incident", "source"]

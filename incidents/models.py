@@ -265,7 +265,11 @@ class Actor(models.Model):
                 condition=in_choices("acled_actor_type", AcledActorType, null=True),
                 name="actor_acled_type_1_to_8",
             ),
-            models.CheckConstraint(condition=~Q(parent=F("pk")), name="actor_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="actor_not_own_parent",
+                violation_error_message="An actor cannot be its own parent.",
+            ),
         ]
         indexes = [models.Index(fields=["country"], name="actor_country_idx")]
 
@@ -342,6 +346,7 @@ class Location(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="location_coordinates_paired",
+                violation_error_message="Give both latitude and longitude, or neither.",
             ),
             models.CheckConstraint(
                 condition=Q(radius_km__isnull=True) | Q(radius_km__gt=0),
@@ -350,7 +355,11 @@ class Location(models.Model):
             models.CheckConstraint(
                 condition=regex_or_blank("country", COUNTRY_RE), name="location_country_iso2"
             ),
-            models.CheckConstraint(condition=~Q(parent=F("pk")), name="location_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")),
+                name="location_not_own_parent",
+                violation_error_message="A place cannot lie inside itself.",
+            ),
         ]
         indexes = [
             # near(): a bounding box on latitude then longitude before the exact distance.
@@ -472,12 +481,16 @@ class Source(models.Model):
             models.CheckConstraint(
                 condition=Q(published_on__isnull=False) | Q(published_precision=""),
                 name="source_precision_needs_date",
+                violation_error_message="A publication precision needs a publication date.",
             ),
             models.CheckConstraint(
                 condition=regex_or_blank("sha256", SHA256_RE), name="source_sha256_format"
             ),
             models.UniqueConstraint(
-                fields=["seed_file"], condition=~Q(seed_file=""), name="source_seed_file_unique"
+                fields=["seed_file"],
+                condition=~Q(seed_file=""),
+                name="source_seed_file_unique",
+                violation_error_message="Another source already records this seed file.",
             ),
         ]
 
@@ -580,7 +593,9 @@ class Incident(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(date_end__gte=F("date_start")), name="incident_dates_ordered"
+                condition=Q(date_end__gte=F("date_start")),
+                name="incident_dates_ordered",
+                violation_error_message="The end date is before the start date.",
             ),
             models.CheckConstraint(condition=Q(ref__regex=REF_RE), name="incident_ref_format"),
             models.CheckConstraint(
@@ -619,18 +634,21 @@ class Incident(models.Model):
                 | Q(fatalities_best__isnull=True)
                 | Q(fatalities_low__lte=F("fatalities_best")),
                 name="incident_fatalities_low_le_best",
+                violation_error_message="The low fatality estimate is above the best estimate.",
             ),
             models.CheckConstraint(
                 condition=Q(fatalities_best__isnull=True)
                 | Q(fatalities_high__isnull=True)
                 | Q(fatalities_best__lte=F("fatalities_high")),
                 name="incident_fatalities_best_le_high",
+                violation_error_message="The best fatality estimate is above the high estimate.",
             ),
             models.CheckConstraint(
                 condition=Q(fatalities_low__isnull=True)
                 | Q(fatalities_high__isnull=True)
                 | Q(fatalities_low__lte=F("fatalities_high")),
                 name="incident_fatalities_low_le_high",
+                violation_error_message="The low fatality estimate is above the high estimate.",
             ),
         ]
         indexes = [
@@ -671,7 +689,9 @@ class IncidentActor(models.Model):
         verbose_name_plural = "actors in incident"
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "actor", "role"], name="incident_actor_role_unique"
+                fields=["incident", "actor", "role"],
+                name="incident_actor_role_unique",
+                violation_error_message="This actor already has this role in the incident.",
             ),
             models.CheckConstraint(
                 condition=in_choices("role", ActorRole), name="incident_actor_role_valid"
@@ -716,9 +736,15 @@ class IncidentAircraft(models.Model):
         ordering = ["incident", "role", "aircraft"]
         verbose_name = "aircraft in incident"
         verbose_name_plural = "aircraft in incident"
+        permissions = [
+            ("import_incidentaircraft", "Can import aircraft in incidents"),
+            ("export_incidentaircraft", "Can export aircraft in incidents"),
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "aircraft", "role"], name="incident_aircraft_role_unique"
+                fields=["incident", "aircraft", "role"],
+                name="incident_aircraft_role_unique",
+                violation_error_message="This aircraft type already has this role in the incident.",
             ),
             models.CheckConstraint(
                 condition=in_choices("role", AircraftMission), name="incident_aircraft_role_valid"
@@ -759,8 +785,19 @@ class IncidentSource(models.Model):
         ordering = ["incident", "source"]
         verbose_name = "source of incident"
         verbose_name_plural = "sources of incident"
+        permissions = [
+            ("import_incidentsource", "Can import citations"),
+            ("export_incidentsource", "Can export citations"),
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "source"], name="incident_source_unique"),
+            models.UniqueConstraint(
+                fields=["incident", "source"],
+                name="incident_source_unique",
+                violation_error_message=(
+                    "This source is already cited for the incident; put both sentences "
+                    "in one excerpt, joined by “ […] ”."
+                ),
+            ),
             models.CheckConstraint(
                 condition=in_choices("credibility", Credibility),
                 name="incident_source_credibility_1_to_6",

@@ -171,10 +171,19 @@ class StrictResource(resources.ModelResource):
 
     # --- rows --------------------------------------------------------------------------
 
+    #: called after each row, e.g. to advance a progress bar
+    progress = None
+
     def before_save_instance(self, instance, row, **kwargs):
         user = kwargs.get("user")
         if user is not None and getattr(user, "pk", None):
             instance._history_user = user
+        if kwargs.get("change_reason"):
+            instance._change_reason = kwargs["change_reason"]
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self.progress is not None:
+            self.progress()
 
     def export_field(self, field, instance, **kwargs):
         return defuse(super().export_field(field, instance, **kwargs))

@@ -15,10 +15,7 @@ from incidents.models import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = [
-    ROOT / "fixtures" / name
-    for name in ("actors.json", "locations.json", "aircraft.json", "sources.json", "incidents.json")
-]
+FIXTURES = sorted((ROOT / "fixtures").glob("*.json"))
 
 
 @pytest.fixture

@@ -1,0 +1,45 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+from incidents.roles import ADMINISTRATOR_APPS, GROUP_PERMISSIONS
+
+
+def make_groups(apps, schema_editor):
+    # Permissions are normally created after all migrations; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(
+            content_type__app_label="incidents", codename__in=codenames
+        )
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Permissions missing for group {name}: {sorted(missing)}")
+        group.permissions.set(permissions)
+    administrator, _ = Group.objects.get_or_create(name="Administrator")
+    administrator.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=ADMINISTRATOR_APPS)
+    )
+
+
+def remove_groups(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(
+        name__in=["Viewer", "Editor", "Importer", "Administrator"]
+    ).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("incidents", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("admin", "0003_logentry_add_action_flag_choices"),
+    ]
+
+    operations = [migrations.RunPython(make_groups, remove_groups)]
