@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
@@ -69,6 +70,26 @@ class StrictImportExportMixin(ImportExportMixin):
 
     def add_data_read_fail_error_to_form(self, form, error):
         form.add_error("import_file", describe_read_failure(error))
+
+    def import_url(self):
+        opts = self.opts
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
+
+    def process_import(self, request, **kwargs):
+        """The confirm step: a missing or unreadable upload is a message, never a 500."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        try:
+            return super().process_import(request, **kwargs)
+        except (OSError, ImportRefused, UnicodeDecodeError) as error:
+            reason = (
+                "The uploaded file is no longer available (it expired or was already "
+                "imported); upload it again."
+                if isinstance(error, OSError)
+                else describe_read_failure(error)
+            )
+            messages.error(request, f"{reason} Nothing was imported.")
+            return HttpResponseRedirect(self.import_url())
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -18,10 +18,12 @@ from .resources import ImportRefused
 def build_dataset(rows, describe_line):
     """A dataset from a header row and data rows; blank lines are skipped."""
     rows = iter(rows)
-    try:
-        headers = next(rows)
-    except StopIteration:
-        return tablib.Dataset()
+    headers = None
+    for headers in rows:
+        if any(cell is not None and str(cell).strip() for cell in headers):
+            break
+    else:
+        raise ImportRefused("The file is empty: it has no header row and no rows.")
     headers = ["" if h is None else str(h) for h in headers]
     while headers and headers[-1].strip() == "":
         headers.pop()
@@ -41,6 +43,8 @@ def build_dataset(rows, describe_line):
                 f"{len(headers)}: a cell is missing or a separator is extra."
             )
         dataset.append(row)
+    if not len(dataset):
+        raise ImportRefused("The file has a header row but no rows to import.")
     return dataset
 
 
@@ -50,7 +54,14 @@ class CSV(base_formats.CSV):
     def is_binary(self):
         return True
 
+    def get_read_mode(self):
+        return "rb"
+
     def create_dataset(self, in_stream):
+        if isinstance(in_stream, bytes) and in_stream.startswith(b"PK\x03\x04"):
+            raise ImportRefused(
+                "This is an Excel workbook (or another zip file), not CSV text: choose XLSX."
+            )
         if isinstance(in_stream, bytes):
             try:
                 in_stream = in_stream.decode("utf-8-sig")
@@ -108,7 +119,7 @@ class JSON(base_formats.JSON):
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ImportRefused("A JSON import is a list of objects, one per row.")
         if not data:
-            return tablib.Dataset()
+            raise ImportRefused("The file holds an empty list: no rows to import.")
         headers = list(data[0])
         for number, item in enumerate(data, start=1):
             if list(item) != headers:

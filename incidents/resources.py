@@ -226,7 +226,9 @@ class ActorResource(TreeResource):
     aliases = text("aliases")
     kind = choice("kind", ActorKind, required=True)
     country = text("country")
-    parent = column("parent", NaturalKeyWidget(Actor, "name", "aliases", "parent actor"))
+    parent = column(
+        "parent", NaturalKeyWidget(Actor, "name", ("short_name", "aliases"), "parent actor")
+    )
     acled_actor_type = column("acled_actor_type", StrictIntegerWidget())
     notes = text("notes")
 
@@ -503,9 +505,9 @@ class IncidentResource(StrictResource):
 
     def actor_named(self, name):
         if name not in self.actor_cache:
-            self.actor_cache[name] = NaturalKeyWidget(Actor, "name", "aliases", "actor").lookup(
-                name
-            )
+            self.actor_cache[name] = NaturalKeyWidget(
+                Actor, "name", ("short_name", "aliases"), "actor"
+            ).lookup(name)
         return self.actor_cache[name]
 
     def read_roles(self, row):
@@ -591,7 +593,9 @@ class IncidentAircraftResource(StrictResource):
     incident = column("incident", NaturalKeyWidget(Incident, "ref", label="incident"))
     aircraft = column("aircraft", NaturalKeyWidget(Aircraft, "designation", label="aircraft"))
     role = choice("role", AircraftMission, required=True)
-    operator = column("operator", NaturalKeyWidget(Actor, "name", "aliases", "actor"))
+    operator = column(
+        "operator", NaturalKeyWidget(Actor, "name", ("short_name", "aliases"), "actor")
+    )
     count = column("count", StrictIntegerWidget())
     closest_approach_m = column("closest_approach_m", StrictIntegerWidget())
 

@@ -18,6 +18,8 @@ SEPARATOR = "; "
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # What we refuse on import: a formula or DDE payload, not a summary that opens with "- ".
 FORMULA_CELL = re.compile(r"^(?:[=@]|[+-][A-Za-z(])")
+# Markup in a cell is a paste from a web page or an injection attempt, never a fact.
+HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>")
 
 
 def defuse(value):
@@ -46,6 +48,11 @@ def clean_text(value):
         raise ValueError(
             f"“{value[:40]}” looks like a spreadsheet formula; imports take plain text. "
             "Remove the leading character or prefix the cell with an apostrophe (')."
+        )
+    tag = HTML_TAG.search(value)
+    if tag:
+        raise ValueError(
+            f"The cell holds HTML markup ({tag.group(0)[:30]}); imports take plain text."
         )
     return undefuse(value).strip()
 
@@ -209,11 +216,11 @@ class ChoiceWidget(widgets.Widget):
 class NaturalKeyWidget(widgets.Widget):
     """A related row by its natural key (a location's name), never by database id."""
 
-    def __init__(self, model, field, alias_field=None, label=None):
+    def __init__(self, model, field, alias_fields=(), label=None):
         super().__init__(coerce_to_string=False)
         self.model = model
         self.field = field
-        self.alias_field = alias_field
+        self.alias_fields = (alias_fields,) if isinstance(alias_fields, str) else alias_fields
         self.label = label or model._meta.verbose_name
 
     def lookup(self, name):
@@ -221,14 +228,20 @@ class NaturalKeyWidget(widgets.Widget):
             return self.model._default_manager.get(**{self.field: name})
         except self.model.DoesNotExist:
             hint = ""
-            if self.alias_field:
+            for alias_field in self.alias_fields:
+                one_line = r"(^|\n)" + re.escape(name) + r"(\r?\n|$)"
                 match = (
-                    self.model._default_manager.filter(**{f"{self.alias_field}__icontains": name})
+                    self.model._default_manager.filter(**{f"{alias_field}__iregex": one_line})
+                    .values_list(self.field, flat=True)
+                    .first()
+                ) or (
+                    self.model._default_manager.filter(**{f"{alias_field}__icontains": name})
                     .values_list(self.field, flat=True)
                     .first()
                 )
                 if match:
                     hint = f" Did you mean “{match}”?"
+                    break
             raise ValueError(
                 f"Unknown {self.label} “{name[:60]}”: no {self.label} has that name.{hint}"
             ) from None

@@ -64,3 +64,64 @@ def make_incident(db):
         return incident
 
     return make
+
+
+@pytest.fixture
+def make_user(db):
+    """A staff user in one role's group, as `add_analyst` makes them."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from incidents.roles import ROLES
+
+    def make(role, username=None):
+        user = get_user_model().objects.create_user(
+            username or role, password="a long passphrase 42", is_staff=True
+        )
+        user.groups.set([Group.objects.get(name=ROLES[role])])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(client, make_user):
+    """A logged-in client per role; "anonymous" is a client with nobody logged in."""
+    from django.test import Client
+
+    def get(role):
+        if role == "anonymous":
+            return Client()
+        c = Client()
+        c.force_login(make_user(role))
+        return c
+
+    return get
+
+
+def table_state():
+    """Everything an import could touch, to prove a refused one touched nothing."""
+    from incidents.models import (
+        Actor,
+        Aircraft,
+        IncidentActor,
+        IncidentAircraft,
+        IncidentSource,
+        Location,
+        Source,
+    )
+
+    state = {}
+    for model in (
+        Incident,
+        IncidentActor,
+        IncidentAircraft,
+        IncidentSource,
+        Actor,
+        Location,
+        Aircraft,
+        Source,
+    ):
+        state[model.__name__] = sorted(map(repr, model.objects.values_list()))
+        state["history_" + model.__name__] = model.history.count()
+    return state
