@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_filters import ActorListFilter, LocationListFilter, autocomplete_media
 from .admin_import import StrictImportExportMixin
 from .models import (
     Actor,
@@ -94,6 +95,8 @@ class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
         "risk_tier",
         "date_precision",
         YearListFilter,
+        ActorListFilter,
+        LocationListFilter,
     ]
     search_fields = [
         "ref",
@@ -136,8 +139,6 @@ class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
 
     # The reference tables link here with these lookups (see IncidentCountAdmin).
     related_lookups = {
-        "incident_actors__actor__id__exact",
-        "location__id__exact",
         "incident_aircraft__aircraft__id__exact",
         "incident_sources__source__id__exact",
     }
@@ -147,6 +148,10 @@ class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("incident_actors__actor")
+
+    @property
+    def media(self):
+        return super().media + autocomplete_media(self.admin_site)
 
     def get_export_queryset(self, request):
         return super().get_export_queryset(request).for_list()
@@ -176,7 +181,13 @@ class IncidentCountAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
     incident_filter = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(incident_count=Count("incidents"))
+        # GROUP BY drops Meta.ordering; the autocomplete paginates this queryset.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(incident_count=Count("incidents"))
+            .order_by(*self.model._meta.ordering)
+        )
 
     @admin.display(description="incidents", ordering="incident_count")
     def incidents_link(self, obj):
@@ -191,7 +202,7 @@ class ActorAdmin(IncidentCountAdmin):
     search_fields = ["name", "short_name", "aliases"]
     autocomplete_fields = ["parent"]
     list_select_related = ["parent"]
-    incident_filter = "incident_actors__actor__id__exact"
+    incident_filter = "actor"
 
 
 @admin.register(Location)
@@ -201,7 +212,7 @@ class LocationAdmin(IncidentCountAdmin):
     list_filter = ["kind", "country"]
     search_fields = ["name", "alternative_names", "admin1"]
     autocomplete_fields = ["parent"]
-    incident_filter = "location__id__exact"
+    incident_filter = "location"
 
 
 @admin.register(Aircraft)

@@ -121,9 +121,39 @@ def test_the_admin_filters_incidents_by_a_related_actor(load_seeds, admin_client
     from incidents.models import Actor
 
     hts = Actor.objects.get(short_name="HTS")
-    response = admin_client.get(
-        "/admin/incidents/incident/", {"incident_actors__actor__id__exact": hts.pk}
-    )
+    response = admin_client.get("/admin/incidents/incident/", {"actor": hts.pk})
     assert response.status_code == 200
     refs = {i.ref for i in response.context["cl"].result_list}
     assert refs == {"SYR-2024-0001", "SYR-2024-0004", "SYR-2024-0005"}
+
+
+def test_actor_and_location_filters_search_instead_of_listing(load_seeds, client_for):
+    from incidents.models import Actor, Location
+
+    client = client_for("viewer")
+    page = client.get("/admin/incidents/incident/").content.decode()
+    assert 'data-ajax--url="/admin/autocomplete/"' in page
+    assert page.count("<option") < 60  # not one option per actor or place
+
+    russia = Actor.objects.get(name="Russian Armed Forces")
+    response = client.get("/admin/incidents/incident/", {"actor": russia.pk})
+    refs = {i.ref for i in response.context["cl"].result_list}
+    assert "SYR-2023-0003" in refs  # flown by the Aerospace Forces, a sub-unit
+    homs = Location.objects.get(name="Homs Governorate")
+    response = client.get("/admin/incidents/incident/", {"location": homs.pk})
+    places = {i.location.name for i in response.context["cl"].result_list}
+    assert places == {"al-Tanf", "Palmyra", "Syria–Iraq border (south-east)"}
+
+
+def test_the_autocomplete_answers_a_viewer(load_seeds, client_for):
+    response = client_for("viewer").get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "incidents",
+            "model_name": "incidentactor",
+            "field_name": "actor",
+            "term": "Aerospace",
+        },
+    )
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["Russian Aerospace Forces"]
