@@ -669,6 +669,24 @@ class Incident(models.Model):
     def natural_key(self):
         return (self.ref,)
 
+    def interval_problems(self):
+        """The cross-field rules of the check constraints, in Python, with their messages.
+
+        Imports use this instead of ``validate_constraints()``, which runs one query per
+        constraint per row; the database still enforces every constraint on save.
+        """
+        message = {c.name: c.violation_error_message for c in self._meta.constraints}
+        if self.date_start and self.date_end and self.date_end < self.date_start:
+            yield message["incident_dates_ordered"]
+        low, best, high = self.fatalities_low, self.fatalities_best, self.fatalities_high
+        for a, b, name in (
+            (low, best, "incident_fatalities_low_le_best"),
+            (best, high, "incident_fatalities_best_le_high"),
+            (low, high, "incident_fatalities_low_le_high"),
+        ):
+            if a is not None and b is not None and a > b:
+                yield message[name]
+
     @property
     def date_display(self):
         """The date as an analyst writes it at its precision: "June 2016", "Mar–Jul 2023"."""

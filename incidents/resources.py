@@ -167,6 +167,7 @@ class StrictResource(resources.ModelResource):
             return result
         kwargs["rollback_on_validation_errors"] = True
         kwargs["use_transactions"] = True
+        kwargs["lookup_cache"] = {}
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
 
     # --- rows --------------------------------------------------------------------------
@@ -250,6 +251,7 @@ class ActorResource(TreeResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
 
 class LocationResource(TreeResource):
@@ -282,6 +284,7 @@ class LocationResource(TreeResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
 
 class AircraftResource(StrictResource):
@@ -306,6 +309,7 @@ class AircraftResource(StrictResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
 
 class SourceResource(StrictResource):
@@ -340,6 +344,7 @@ class SourceResource(StrictResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
 
 ROLE_COLUMNS = {
@@ -437,6 +442,7 @@ class IncidentResource(StrictResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -500,6 +506,21 @@ class IncidentResource(StrictResource):
 
     def get_queryset(self):
         return Incident.objects.for_list()
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        try:
+            # The row's ref found the instance; refs repeated in the file were refused.
+            instance.full_clean(
+                exclude=errors.keys(), validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        problems = list(instance.interval_problems())
+        if problems:
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(problems)
+        if errors:
+            raise ValidationError(errors)
 
     # --- import ------------------------------------------------------------------------
 
@@ -615,6 +636,7 @@ class IncidentAircraftResource(StrictResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
     def get_queryset(self):
         return IncidentAircraft.objects.select_related("incident", "aircraft", "operator")
@@ -640,6 +662,7 @@ class IncidentSourceResource(StrictResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        skip_html_diff = True
 
     def get_queryset(self):
         return IncidentSource.objects.select_related("incident", "source")

@@ -246,9 +246,21 @@ class NaturalKeyWidget(widgets.Widget):
                 f"Unknown {self.label} “{name[:60]}”: no {self.label} has that name.{hint}"
             ) from None
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value, row=None, lookup_cache=None, **kwargs):
         name = clean_text(value)
-        return self.lookup(name) if name else None
+        if not name:
+            return None
+        if lookup_cache is None:
+            return self.lookup(name)
+        key = (self.model, self.field, name)
+        if key not in lookup_cache:
+            try:
+                lookup_cache[key] = self.lookup(name)
+            except ValueError as error:
+                lookup_cache[key] = error
+        if isinstance(lookup_cache[key], ValueError):
+            raise lookup_cache[key]
+        return lookup_cache[key]
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else getattr(value, self.field)

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from incidents.formats import CSV, JSON, XLSX
 from incidents.resources import RESOURCES, ImportRefused
 
+SHOWN = 100  # problems listed; the count says how many more there are
 FORMATS_BY_SUFFIX = {".csv": CSV, ".xlsx": XLSX, ".json": JSON}
 
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
 
         problems = resource.describe_errors(result)
         if problems:
-            for line, column, reason in problems:
+            for line, column, reason in problems[:SHOWN]:
                 where = ", ".join(
                     p
                     for p in (f"line {line}" if line else "", f"column {column}" if column else "")
