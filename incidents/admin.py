@@ -106,6 +106,7 @@ class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
         "location__name",
     ]
     list_select_related = ["location"]
+    date_hierarchy = "date_start"
     show_full_result_count = False
     list_per_page = 50
     save_as = True

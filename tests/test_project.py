@@ -157,3 +157,10 @@ def test_the_autocomplete_answers_a_viewer(load_seeds, client_for):
     )
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Russian Aerospace Forces"]
+
+
+def test_date_navigation_narrows_to_a_year(load_seeds, client_for):
+    response = client_for("viewer").get("/admin/incidents/incident/", {"date_start__year": 2017})
+    assert response.status_code == 200
+    refs = {i.ref for i in response.context["cl"].result_list}
+    assert refs and all(ref.startswith("SYR-2017-") for ref in refs)
