@@ -79,6 +79,16 @@ def choice(name, choices, required=False, default=fields.NOT_PROVIDED):
     return column(name, ChoiceWidget(choices, required=required), default=default)
 
 
+class StrictMeta:
+    """Options every resource shares: unchanged rows are skipped (so export → import is a
+    no-op), model validation runs, and no HTML diff is built per row."""
+
+    skip_unchanged = True
+    report_skipped = True
+    clean_model_instances = True
+    skip_html_diff = True
+
+
 class StrictResource(resources.ModelResource):
     """Checks a whole file before any row, and keeps the import all-or-nothing."""
 
@@ -235,7 +245,7 @@ class ActorResource(TreeResource):
 
     required_columns = ("name", "kind")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = Actor
         import_id_fields = ["name"]
         fields = (
@@ -248,10 +258,6 @@ class ActorResource(TreeResource):
             "acled_actor_type",
             "notes",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
 
 class LocationResource(TreeResource):
@@ -267,7 +273,7 @@ class LocationResource(TreeResource):
 
     required_columns = ("name", "kind")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = Location
         import_id_fields = ["name"]
         fields = (
@@ -281,10 +287,6 @@ class LocationResource(TreeResource):
             "parent",
             "radius_km",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
 
 class AircraftResource(StrictResource):
@@ -296,7 +298,7 @@ class AircraftResource(StrictResource):
 
     required_columns = ("designation", "role", "crewed")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = Aircraft
         import_id_fields = ["designation"]
         fields = (
@@ -306,10 +308,6 @@ class AircraftResource(StrictResource):
             "crewed",
             "icao_designator",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
 
 class SourceResource(StrictResource):
@@ -326,7 +324,7 @@ class SourceResource(StrictResource):
 
     required_columns = ("title", "reliability")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = Source
         import_id_fields = ["title"]
         fields = (
@@ -341,10 +339,6 @@ class SourceResource(StrictResource):
             "sha256",
             "notes",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
 
 ROLE_COLUMNS = {
@@ -402,7 +396,7 @@ class IncidentResource(StrictResource):
 
     required_columns = ("ref", "title", "incident_type", "domain", "date_start")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = Incident
         import_id_fields = ["ref"]
         fields = (
@@ -439,10 +433,6 @@ class IncidentResource(StrictResource):
             "supporting",
             "mediators",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -622,7 +612,7 @@ class IncidentAircraftResource(StrictResource):
 
     required_columns = ("incident", "aircraft", "role")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = IncidentAircraft
         import_id_fields = ["incident", "aircraft", "role"]
         fields = (
@@ -633,10 +623,6 @@ class IncidentAircraftResource(StrictResource):
             "count",
             "closest_approach_m",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
     def get_queryset(self):
         return IncidentAircraft.objects.select_related("incident", "aircraft", "operator")
@@ -650,7 +636,7 @@ class IncidentSourceResource(StrictResource):
 
     required_columns = ("incident", "source", "excerpt", "credibility")
 
-    class Meta:
+    class Meta(StrictMeta):
         model = IncidentSource
         import_id_fields = ["incident", "source"]
         fields = (
@@ -659,10 +645,6 @@ class IncidentSourceResource(StrictResource):
             "excerpt",
             "credibility",
         )
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_html_diff = True
 
     def get_queryset(self):
         return IncidentSource.objects.select_related("incident", "source")

@@ -57,6 +57,10 @@ def clean_text(value):
     return undefuse(value).strip()
 
 
+def is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def split_cell(value):
     """Several values in one cell, separated by "; ", in order and without repeats."""
     text = clean_text(value)
@@ -90,7 +94,7 @@ class StrictDateWidget(widgets.Widget):
         super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             return None
         if isinstance(value, datetime.datetime):
             if value.time() != datetime.time(0):
@@ -120,7 +124,7 @@ class StrictIntegerWidget(widgets.Widget):
         super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             return None
         if isinstance(value, bool):
             raise ValueError(f"“{value}” is not a whole number.")
@@ -144,7 +148,7 @@ class StrictFloatWidget(widgets.Widget):
         super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_blank(value):
             return None
         if isinstance(value, bool):
             raise ValueError(f"“{value}” is not a number.")
