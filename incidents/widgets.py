@@ -72,9 +72,19 @@ def split_cell(value):
     return seen
 
 
-class TextWidget(widgets.Widget):
-    def __init__(self, required=False):
+class TypedWidget(widgets.Widget):
+    """Cells keep their Python type (dates, numbers) so XLSX exports stay typed."""
+
+    def __init__(self):
         super().__init__(coerce_to_string=False)
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class TextWidget(TypedWidget):
+    def __init__(self, required=False):
+        super().__init__()
         self.required = required
 
     def clean(self, value, row=None, **kwargs):
@@ -87,11 +97,8 @@ class TextWidget(widgets.Widget):
         return "" if value is None else value
 
 
-class StrictDateWidget(widgets.Widget):
+class StrictDateWidget(TypedWidget):
     """ISO 8601 dates only: 2023-07-23. A real date cell from a spreadsheet is taken as is."""
-
-    def __init__(self):
-        super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
@@ -113,15 +120,9 @@ class StrictDateWidget(widgets.Widget):
         except ValueError:
             raise ValueError(f"“{text}” is not a date in the calendar.") from None
 
-    def render(self, value, obj=None, **kwargs):
-        return value
 
-
-class StrictIntegerWidget(widgets.Widget):
+class StrictIntegerWidget(TypedWidget):
     """A whole number of zero or more, or empty for unknown."""
-
-    def __init__(self):
-        super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
@@ -137,15 +138,9 @@ class StrictIntegerWidget(widgets.Widget):
             raise ValueError(f"“{text[:40]}” is not a whole number of zero or more.")
         return int(text)
 
-    def render(self, value, obj=None, **kwargs):
-        return value
 
-
-class StrictFloatWidget(widgets.Widget):
+class StrictFloatWidget(TypedWidget):
     """A finite decimal number with a point (33.5), or empty; kept a number in XLSX."""
-
-    def __init__(self):
-        super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
@@ -162,18 +157,12 @@ class StrictFloatWidget(widgets.Widget):
             raise ValueError(f"“{value}” is not a finite number.")
         return number
 
-    def render(self, value, obj=None, **kwargs):
-        return value
 
-
-class YesNoWidget(widgets.Widget):
+class YesNoWidget(TypedWidget):
     """yes or no (also true/false, 1/0)."""
 
     TRUE = {"yes", "true", "1", "y"}
     FALSE = {"no", "false", "0", "n"}
-
-    def __init__(self):
-        super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, bool):
@@ -189,11 +178,11 @@ class YesNoWidget(widgets.Widget):
         return "yes" if value else "no"
 
 
-class ChoiceWidget(widgets.Widget):
+class ChoiceWidget(TypedWidget):
     """One value of a choice list, by its code or its label, in any case."""
 
     def __init__(self, choices, required=False):
-        super().__init__(coerce_to_string=False)
+        super().__init__()
         self.choices = choices
         self.required = required
         self.lookup = {}
@@ -213,15 +202,12 @@ class ChoiceWidget(widgets.Widget):
             allowed = ", ".join(str(code) for code in self.choices.values)
             raise ValueError(f"“{text[:40]}” is not one of: {allowed}.") from None
 
-    def render(self, value, obj=None, **kwargs):
-        return value
 
-
-class NaturalKeyWidget(widgets.Widget):
+class NaturalKeyWidget(TypedWidget):
     """A related row by its natural key (a location's name), never by database id."""
 
     def __init__(self, model, field, alias_fields=(), label=None):
-        super().__init__(coerce_to_string=False)
+        super().__init__()
         self.model = model
         self.field = field
         self.alias_fields = (alias_fields,) if isinstance(alias_fields, str) else alias_fields
