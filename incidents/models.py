@@ -277,7 +277,7 @@ class Actor(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:incidents_actor_change", args=[self.pk])
+        return reverse("incidents:actor_detail", args=[self.pk])
 
     def natural_key(self):
         return (self.name,)
@@ -370,7 +370,7 @@ class Location(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("admin:incidents_location_change", args=[self.pk])
+        return reverse("incidents:location_detail", args=[self.pk])
 
     def natural_key(self):
         return (self.name,)
@@ -429,6 +429,9 @@ class Aircraft(models.Model):
 
     def __str__(self):
         return self.designation
+
+    def get_absolute_url(self):
+        return reverse("incidents:aircraft_detail", args=[self.pk])
 
     def natural_key(self):
         return (self.designation,)
@@ -664,7 +667,7 @@ class Incident(models.Model):
         return f"{self.ref} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("admin:incidents_incident_change", args=[self.pk])
+        return reverse("incidents:detail", args=[self.ref])
 
     def natural_key(self):
         return (self.ref,)

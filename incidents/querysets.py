@@ -4,13 +4,25 @@ Incident.objects.involving(ru_vks).overlapping(start, end).near(tanf, 55).for_li
 """
 
 import math
+import re
 
 from django.db import models
-from django.db.models import FloatField, Prefetch, Value
+from django.db.models import FloatField, Prefetch, Q, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LATITUDE = 111.2
+SEARCH_TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
+
+
+def search_terms(text):
+    """Words and "quoted phrases" of a search box, in order, each once."""
+    terms = []
+    for phrase, word in SEARCH_TERM.findall(text or ""):
+        term = " ".join((phrase or word).split())
+        if term and term not in terms:
+            terms.append(term)
+    return terms
 
 
 def _pk(obj):
@@ -93,6 +105,46 @@ class IncidentQuerySet(models.QuerySet):
         if roles:
             links = links.filter(role__in=[roles] if isinstance(roles, str) else roles)
         return self.filter(pk__in=links.values("incident_id"))
+
+    def involving_country(self, country, roles=None):
+        """Incidents in which an actor of ``country`` (ISO 3166 alpha-2) took part."""
+        from .models import IncidentActor
+
+        links = IncidentActor.objects.filter(actor__country=country)
+        if roles:
+            links = links.filter(role__in=[roles] if isinstance(roles, str) else roles)
+        return self.filter(pk__in=links.values("incident_id"))
+
+    def with_aircraft(self, aircraft):
+        """Incidents in which this aircraft type took part, in any role."""
+        from .models import IncidentAircraft
+
+        links = IncidentAircraft.objects.filter(aircraft_id=_pk(aircraft))
+        return self.filter(pk__in=links.values("incident_id"))
+
+    def matching(self, text):
+        """Incidents in which every word (or "quoted phrase") of ``text`` appears somewhere:
+        ref, title, summary, a source excerpt, an actor's names, the place's names."""
+        from .models import IncidentActor, IncidentSource
+
+        qs = self
+        for term in search_terms(text):
+            actors = IncidentActor.objects.filter(
+                Q(actor__name__icontains=term)
+                | Q(actor__short_name__icontains=term)
+                | Q(actor__aliases__icontains=term)
+            )
+            excerpts = IncidentSource.objects.filter(excerpt__icontains=term)
+            qs = qs.filter(
+                Q(ref__icontains=term)
+                | Q(title__icontains=term)
+                | Q(summary__icontains=term)
+                | Q(location__name__icontains=term)
+                | Q(location__alternative_names__icontains=term)
+                | Q(pk__in=actors.values("incident_id"))
+                | Q(pk__in=excerpts.values("incident_id"))
+            )
+        return qs
 
     def overlapping(self, start=None, end=None):
         """Incidents whose date interval meets [start, end] (both inclusive, either open).

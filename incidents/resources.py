@@ -6,15 +6,16 @@ are ISO 8601. An import is refused whole, with every reason, when any row is wro
 one transaction, so it all lands or nothing does.
 """
 
-import datetime
 from collections import Counter, defaultdict
 
+import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from import_export import fields, resources
 from import_export.results import Error
 
+from .cells import aircraft_cell, incident_url, role_cells, sources_cell, utc_timestamp
 from .models import (
     Actor,
     ActorKind,
@@ -42,7 +43,6 @@ from .models import (
     YesNoUnknown,
 )
 from .widgets import (
-    SEPARATOR,
     ChoiceWidget,
     NaturalKeyWidget,
     StrictDateWidget,
@@ -348,7 +348,6 @@ ROLE_COLUMNS = {
     "supporting": ActorRole.SUPPORTING,
     "mediators": ActorRole.MEDIATOR,
 }
-OTHER_ROLES = (ActorRole.PARTICIPANT, ActorRole.SUPPORTING, ActorRole.MEDIATOR)
 
 
 class IncidentResource(StrictResource):
@@ -440,40 +439,44 @@ class IncidentResource(StrictResource):
 
     # --- export ------------------------------------------------------------------------
 
-    @staticmethod
-    def names(incident, roles):
-        return SEPARATOR.join(
-            link.actor.name for link in incident.incident_actors.all() if link.role in roles
-        )
+    # Derived cells come from incidents.cells, as in the streamed exports (exports.py).
+
+    def role_cell(self, incident, column):
+        if getattr(incident, "_role_cells", None) is None:
+            links = sorted((link.role, link.actor.name) for link in incident.incident_actors.all())
+            incident._role_cells = role_cells(links)
+        return incident._role_cells[column]
 
     def dehydrate_initiators(self, incident):
-        return self.names(incident, {ActorRole.INITIATOR})
+        return self.role_cell(incident, "initiators")
 
     def dehydrate_targets(self, incident):
-        return self.names(incident, {ActorRole.TARGET})
+        return self.role_cell(incident, "targets")
 
     def dehydrate_other_actors(self, incident):
-        return self.names(incident, set(OTHER_ROLES))
+        return self.role_cell(incident, "other_actors")
 
     def dehydrate_participants(self, incident):
-        return self.names(incident, {ActorRole.PARTICIPANT})
+        return self.role_cell(incident, "participants")
 
     def dehydrate_supporting(self, incident):
-        return self.names(incident, {ActorRole.SUPPORTING})
+        return self.role_cell(incident, "supporting")
 
     def dehydrate_mediators(self, incident):
-        return self.names(incident, {ActorRole.MEDIATOR})
+        return self.role_cell(incident, "mediators")
 
     def dehydrate_aircraft(self, incident):
-        designations = []
-        for link in incident.incident_aircraft.all():
-            if link.aircraft.designation not in designations:
-                designations.append(link.aircraft.designation)
-        return SEPARATOR.join(designations)
+        links = sorted(
+            (link.role, link.aircraft.designation) for link in incident.incident_aircraft.all()
+        )
+        return aircraft_cell(designation for _, designation in links)
 
     def dehydrate_sources(self, incident):
-        return SEPARATOR.join(
-            f"{c.source.title} ({c.grade})" for c in incident.incident_sources.all()
+        return sources_cell(
+            sorted(
+                (c.source.title, c.source.reliability, c.credibility)
+                for c in incident.incident_sources.all()
+            )
         )
 
     def dehydrate_latitude(self, incident):
@@ -489,10 +492,25 @@ class IncidentResource(StrictResource):
         return incident.location.country if incident.location else ""
 
     def dehydrate_url(self, incident):
-        return f"{settings.SITE_URL.rstrip('/')}/incidents/{incident.ref}/"
+        return incident_url(incident.ref)
 
     def dehydrate_updated_at(self, incident):
-        return incident.updated_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_timestamp(incident.updated_at)
+
+    def export(self, queryset=None, **kwargs):
+        """The admin export goes through the streamed exports' rows (one definition)."""
+        from .exports import EXPORT_COLUMNS, incident_rows
+
+        if queryset is None:
+            queryset = self.get_queryset()
+        selected = kwargs.get("export_fields") or list(self.get_export_order())
+        columns = [self.fields[name].column_name for name in selected]
+        positions = [EXPORT_COLUMNS.index(column) for column in columns]
+        dataset = tablib.Dataset(headers=columns)
+        for chunk in incident_rows(queryset):
+            for row in chunk:
+                dataset.append([row[i] for i in positions])
+        return dataset
 
     def get_queryset(self):
         return Incident.objects.for_list()

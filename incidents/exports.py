@@ -1,0 +1,349 @@
+"""Streamed exports of a filtered incident list: CSV, XLSX, JSON and GeoJSON.
+
+Rows are read ``CHUNK_SIZE`` at a time with ``values_list``; each chunk costs one query
+per related table (actors, aircraft, sources), whatever its length, and is written out
+before the next is read, so memory stays flat from ten rows to a million. The columns
+and their order are ``IncidentResource``'s: the admin export builds its rows here too.
+"""
+
+import csv
+import datetime
+import io
+import json
+import tempfile
+import zipfile
+from itertools import islice
+
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .cells import aircraft_cell, incident_url, role_cells, sources_cell, utc_timestamp
+from .models import IncidentActor, IncidentAircraft, IncidentSource
+from .resources import SCHEMA_VERSION, IncidentResource
+from .widgets import defuse
+
+CHUNK_SIZE = 2000
+EXPORT_COLUMNS = tuple(IncidentResource._meta.fields)
+CONTRACT_COLUMNS = EXPORT_COLUMNS[:24]
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, the header row aside
+
+BASE_FIELDS = (
+    "pk",
+    "ref",
+    "title",
+    "incident_type",
+    "domain",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "status",
+    "risk_tier",
+    "location__name",
+    "location__latitude",
+    "location__longitude",
+    "location__admin1",
+    "location__country",
+    "deconfliction_channel_used",
+    "fatalities_best",
+    "summary",
+    "updated_at",
+    "location_precision",
+    "us_safety",
+    "us_professionalism",
+    "fatalities_low",
+    "fatalities_high",
+)
+
+
+def _grouped(rows):
+    groups = {}
+    for incident_id, *rest in rows:
+        groups.setdefault(incident_id, []).append(rest[0] if len(rest) == 1 else tuple(rest))
+    return groups
+
+
+def _row(values, actors, aircraft, citations):
+    (
+        _pk,
+        ref,
+        title,
+        incident_type,
+        domain,
+        date_start,
+        date_end,
+        date_precision,
+        status,
+        risk_tier,
+        location,
+        latitude,
+        longitude,
+        admin1,
+        country,
+        channel,
+        fatalities_best,
+        summary,
+        updated_at,
+        location_precision,
+        us_safety,
+        us_professionalism,
+        fatalities_low,
+        fatalities_high,
+    ) = values
+    roles = role_cells(actors)
+    row = (
+        ref,
+        title,
+        incident_type,
+        domain,
+        date_start,
+        date_end,
+        date_precision,
+        status,
+        risk_tier,
+        location or "",
+        latitude,
+        longitude,
+        admin1 or "",
+        country or "",
+        roles["initiators"],
+        roles["targets"],
+        roles["other_actors"],
+        aircraft_cell(aircraft),
+        channel,
+        fatalities_best,
+        summary,
+        sources_cell(citations),
+        incident_url(ref),
+        utc_timestamp(updated_at),
+        location_precision,
+        us_safety,
+        us_professionalism,
+        fatalities_low,
+        fatalities_high,
+        roles["participants"],
+        roles["supporting"],
+        roles["mediators"],
+    )
+    return tuple(defuse(cell) if isinstance(cell, str) else cell for cell in row)
+
+
+def incident_rows(queryset, chunk_size=CHUNK_SIZE):
+    """Lists of export rows (tuples in ``EXPORT_COLUMNS`` order), in the queryset's order.
+
+    Text cells are defused against formula execution; dates and numbers keep their type.
+    """
+    values = queryset.values_list(*BASE_FIELDS).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(values, chunk_size)):
+        ids = [row[0] for row in chunk]
+        actors = _grouped(
+            IncidentActor.objects.filter(incident_id__in=ids)
+            .order_by("role", "actor__name")
+            .values_list("incident_id", "role", "actor__name")
+        )
+        aircraft = _grouped(
+            IncidentAircraft.objects.filter(incident_id__in=ids)
+            .order_by("role", "aircraft__designation")
+            .values_list("incident_id", "aircraft__designation")
+        )
+        citations = _grouped(
+            IncidentSource.objects.filter(incident_id__in=ids)
+            .order_by("source__title")
+            .values_list("incident_id", "source__title", "source__reliability", "credibility")
+        )
+        yield [
+            _row(row, actors.get(row[0], ()), aircraft.get(row[0], ()), citations.get(row[0], ()))
+            for row in chunk
+        ]
+
+
+# --- formats -------------------------------------------------------------------------
+
+
+def _text(cell):
+    if cell is None:
+        return None
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    return cell
+
+
+def csv_chunks(queryset):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    yield buffer.getvalue().encode("utf-8")
+    for rows in incident_rows(queryset):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(rows)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _json_object(row):
+    return json.dumps(dict(zip(EXPORT_COLUMNS, map(_text, row), strict=True)), ensure_ascii=False)
+
+
+def json_chunks(queryset):
+    """A list of objects, one per line, as the JSON import reads it."""
+    opened = False
+    for rows in incident_rows(queryset):
+        text = ",\n".join(_json_object(row) for row in rows)
+        yield (("[\n" if not opened else ",\n") + text).encode("utf-8")
+        opened = True
+    yield ("\n]\n" if opened else "[]\n").encode("utf-8")
+
+
+LATITUDE = EXPORT_COLUMNS.index("latitude")
+LONGITUDE = EXPORT_COLUMNS.index("longitude")
+
+
+def _feature(row):
+    latitude, longitude = row[LATITUDE], row[LONGITUDE]
+    geometry = None
+    if latitude is not None and longitude is not None:
+        geometry = {"type": "Point", "coordinates": [longitude, latitude]}
+    properties = dict(zip(EXPORT_COLUMNS, map(_text, row), strict=True))
+    return json.dumps(
+        {"type": "Feature", "geometry": geometry, "properties": properties}, ensure_ascii=False
+    )
+
+
+def geojson_chunks(queryset):
+    """An RFC 7946 FeatureCollection of points (WGS 84), one feature per incident.
+
+    An incident without coordinates keeps its row, with a null geometry.
+    """
+    yield b'{"type": "FeatureCollection", "name": "incidents", "features": ['
+    opened = False
+    for rows in incident_rows(queryset):
+        text = ",".join("\n" + _feature(row) for row in rows)
+        yield (("," if opened else "") + text).encode("utf-8")
+        opened = True
+    yield b"\n]}\n"
+
+
+class FixedTimeZipFile(zipfile.ZipFile):
+    """A zip whose entries carry one fixed time, so the same rows give the same bytes."""
+
+    date_time = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, self.date_time)
+            zinfo_or_arcname.compress_type = self.compression
+        return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        zinfo = zipfile.ZipInfo.from_file(filename, arcname)
+        zinfo.date_time = self.date_time
+        zinfo.compress_type = self.compression
+        with open(filename, "rb") as source, self.open(zinfo, "w", force_zip64=True) as target:
+            while block := source.read(1 << 20):
+                target.write(block)
+
+
+def write_xlsx(queryset, handle):
+    """One sheet, header row frozen, dates typed as dates; written with flat memory."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("incidents")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    date_columns = [EXPORT_COLUMNS.index("date_start"), EXPORT_COLUMNS.index("date_end")]
+    for rows in incident_rows(queryset):
+        for row in rows:
+            row = list(row)
+            for i in date_columns:
+                if row[i] is not None:
+                    cell = WriteOnlyCell(sheet, value=row[i])
+                    cell.number_format = "yyyy-mm-dd"
+                    row[i] = cell
+            sheet.append(row)
+    # The same rows give the same bytes: no time of writing inside the file.
+    book.properties.created = book.properties.modified = datetime.datetime(2000, 1, 1)
+    with FixedTimeZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+
+
+def xlsx_chunks(queryset, block_size=1 << 16):
+    with tempfile.TemporaryFile() as handle:
+        write_xlsx(queryset, handle)
+        handle.seek(0)
+        while block := handle.read(block_size):
+            yield block
+
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", csv_chunks),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx_chunks),
+    "json": ("application/json; charset=utf-8", json_chunks),
+    "geojson": ("application/geo+json; charset=utf-8", geojson_chunks),
+}
+
+
+class ExportRefused(Exception):
+    """The export cannot be made as asked (a filter is invalid, too many rows for XLSX)."""
+
+
+class IncidentExport:
+    """One export of a filter: its rows, its bytes, its file name and its manifest."""
+
+    def __init__(self, filterset, file_format):
+        if file_format not in FORMATS:
+            raise ExportRefused(
+                f"Unknown export format “{file_format[:20]}”: use {', '.join(FORMATS)}."
+            )
+        if not filterset.is_valid():
+            raise ExportRefused(
+                "The filter is invalid, so nothing was exported:\n"
+                + "\n".join(filterset.error_list())
+            )
+        self.filterset = filterset
+        self.format = file_format
+        self.content_type, self.writer = FORMATS[file_format]
+        self.queryset = filterset.qs
+        self.rows = self.queryset.count()
+        if file_format == "xlsx" and self.rows > XLSX_MAX_ROWS:
+            raise ExportRefused(
+                f"{self.rows:,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at "
+                "most): narrow the filter, or export CSV."
+            )
+        self.summary = filterset.summary(self.rows)
+        self.generated_at = timezone.now()
+
+    @property
+    def filename(self):
+        words = self.summary.split(" ", 1)[1] if " " in self.summary else self.summary
+        slug = slugify(words)[:120].rstrip("-") or "incidents"
+        return f"{slug}.{self.format}"
+
+    def manifest(self):
+        """What an analyst needs to say later exactly what they shared."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "format": self.format,
+            "query": self.filterset.querystring(),
+            "filter": self.filterset.params(),
+            "summary": self.summary,
+            "rows": self.rows,
+            "columns": list(EXPORT_COLUMNS),
+            "generated_at": utc_timestamp(self.generated_at),
+            "filename": self.filename,
+        }
+
+    def manifest_header(self):
+        """The manifest as one line of ASCII JSON, fit for an HTTP header."""
+        return json.dumps(self.manifest(), ensure_ascii=True, separators=(",", ":"))
+
+    def chunks(self):
+        return self.writer(self.queryset)

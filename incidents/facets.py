@@ -1,0 +1,154 @@
+"""Counts beside the list, computed on the filtered incidents, the way Datasette does it.
+
+Each bucket has its value, label, count, whether it is selected, and the query string
+that toggles it. One query per facet, whatever the number of rows.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Q
+
+from .models import IncidentActor, IncidentAircraft, IncidentType, RiskTier, Status
+
+TOP = 12
+MAX_YEARS = 30
+
+
+@dataclass
+class Bucket:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    query: str
+
+
+@dataclass
+class Facet:
+    name: str
+    title: str
+    buckets: list = field(default_factory=list)
+    note: str = ""
+
+
+def _toggle(filterset, name, value):
+    values = filterset.params().get(name, [])
+    selected = value in values
+    changed = [v for v in values if v != value] if selected else [*values, value]
+    return selected, filterset.querystring(**{name: changed})
+
+
+def choice_facet(filterset, qs, name, choices, title):
+    facet = Facet(name, title)
+    rows = qs.order_by().values_list(name).annotate(n=Count("pk")).order_by("-n", name)
+    for value, count in rows:
+        selected, query = _toggle(filterset, name, value)
+        facet.buckets.append(Bucket(value, choices(value).label, count, selected, query))
+    return facet
+
+
+def year_facet(filterset, qs):
+    """Incidents whose dates overlap each year (one spanning 2014–2017 counts in each)."""
+    facet = Facet("year", "Year")
+    bounds = qs.order_by().aggregate(first=Min("date_start"), last=Max("date_end"))
+    if bounds["first"] is None:
+        return facet
+    last = bounds["last"].year
+    first = max(bounds["first"].year, last - MAX_YEARS + 1)
+    if first > bounds["first"].year:
+        facet.note = f"Years before {first} are not counted here."
+    counts = qs.order_by().aggregate(
+        **{
+            f"y{year}": Count(
+                "pk",
+                filter=Q(
+                    date_start__lte=datetime.date(year, 12, 31),
+                    date_end__gte=datetime.date(year, 1, 1),
+                ),
+            )
+            for year in range(first, last + 1)
+        }
+    )
+    params = filterset.params()
+    for year in range(last, first - 1, -1):
+        count = counts[f"y{year}"]
+        if not count:
+            continue
+        after, before = f"{year}-01-01", f"{year}-12-31"
+        selected = params.get("date_after") == [after] and params.get("date_before") == [before]
+        if selected:
+            query = filterset.querystring(date_after=[], date_before=[])
+        else:
+            query = filterset.querystring(date_after=[after], date_before=[before])
+        facet.buckets.append(Bucket(str(year), str(year), count, selected, query))
+    return facet
+
+
+def linked_facet(filterset, qs, name, title, links, label_field):
+    """Actors or aircraft named in the incidents, most frequent first."""
+    facet = Facet(name, title)
+    rows = (
+        links.filter(incident_id__in=qs.order_by().values("pk"))
+        .values_list(label_field)
+        .annotate(n=Count("incident_id", distinct=True))
+        .order_by("-n", label_field)[:TOP]
+    )
+    for label, count in rows:
+        selected, query = _toggle(filterset, name, label)
+        facet.buckets.append(Bucket(label, label, count, selected, query))
+    _add_selected(filterset, facet)
+    return facet
+
+
+def location_facet(filterset, qs):
+    """Places the incidents happened at; a click narrows to that place (and inside it)."""
+    facet = Facet("location", "Location")
+    rows = (
+        qs.order_by()
+        .filter(location__isnull=False)
+        .values_list("location__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "location__name")[:TOP]
+    )
+    selected_names = filterset.params().get("location", [])
+    for label, count in rows:
+        selected = label in selected_names
+        changed = [v for v in selected_names if v != label] if selected else [label]
+        query = filterset.querystring(location=changed)
+        facet.buckets.append(Bucket(label, label, count, selected, query))
+    _add_selected(filterset, facet)
+    return facet
+
+
+def _add_selected(filterset, facet):
+    """A selected value stays visible (with its remove link) even when not counted."""
+    shown = {bucket.value for bucket in facet.buckets}
+    for value in filterset.params().get(facet.name, []):
+        if value not in shown:
+            _, query = _toggle(filterset, facet.name, value)
+            facet.buckets.insert(0, Bucket(value, value, None, True, query))
+
+
+def facets_for(filterset, qs):
+    """Every facet of the list, on the filtered queryset ``qs``."""
+    roles = filterset.form.cleaned_data.get("actor_role") or None
+    actor_links = IncidentActor.objects.all()
+    if roles:
+        actor_links = actor_links.filter(role__in=roles)
+    return [
+        choice_facet(filterset, qs, "incident_type", IncidentType, "Type"),
+        year_facet(filterset, qs),
+        linked_facet(filterset, qs, "actor", "Actor", actor_links, "actor__name"),
+        location_facet(filterset, qs),
+        linked_facet(
+            filterset,
+            qs,
+            "aircraft",
+            "Aircraft",
+            IncidentAircraft.objects.all(),
+            "aircraft__designation",
+        ),
+        choice_facet(filterset, qs, "status", Status, "Status"),
+        choice_facet(filterset, qs, "risk_tier", RiskTier, "Risk tier"),
+    ]

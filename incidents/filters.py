@@ -1,0 +1,481 @@
+"""The one filter of the analyst pages, their exports and the export command.
+
+Its GET parameters are the page's URL, so a filtered view can be bookmarked and shared:
+
+    /incidents/?incident_type=air_intercept&actor=Russian+Aerospace+Forces
+               &actor_role=initiator&date_after=2023-01-01&date_before=2023-12-31
+
+Several values of a choice (``incident_type``, ``status``, ...) or of ``location`` mean
+"any of them"; several ``actor``, ``country`` or ``aircraft`` values mean "all of them"
+(an encounter between the Russian Aerospace Forces and the US Air Force), so that each
+facet link narrows the list. ``actor_role`` narrows ``actor`` and ``country`` to those
+roles. Names are the natural keys (an actor's name or short name, a place's name, an
+aircraft's designation), so a shared link means the same on every copy of the database.
+"""
+
+import calendar
+import re
+import urllib.parse
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from .dates import format_date_range
+from .models import (
+    Actor,
+    ActorRole,
+    Aircraft,
+    DatePrecision,
+    Domain,
+    Incident,
+    IncidentActor,
+    IncidentType,
+    Location,
+    RiskTier,
+    Status,
+)
+from .querysets import search_terms
+from .widgets import NaturalKeyWidget
+
+MAX_VALUES = 20
+MAX_TEXT = 200
+MAX_WORDS = 10
+MAX_KM = 20_038  # half the Earth's circumference: every point is nearer than that
+COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
+
+RISK_RANK = Case(
+    *(When(risk_tier=code, then=Value(rank)) for rank, code in enumerate(RiskTier.values)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+ORDERINGS = {
+    "-date": ("-date_start", "-ref"),
+    "date": ("date_start", "ref"),
+    "-ref": ("-ref",),
+    "ref": ("ref",),
+    "-risk": ("-risk_rank", "-date_start", "-ref"),
+    "risk": ("risk_rank", "-date_start", "-ref"),
+}
+DEFAULT_ORDERING = "-date"
+
+
+class ValueListWidget(forms.Widget):
+    """Several values under one name (?actor=a&actor=b), one text box per value."""
+
+    template_name = "incidents/widgets/value_list.html"
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+    def format_value(self, value):
+        if value in (None, ""):
+            return []
+        return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+class ValueListField(forms.Field):
+    """Several short text values; empty ones are dropped."""
+
+    widget = ValueListWidget
+    default_validators = []
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        cleaned = []
+        for item in values:
+            item = str(item).strip()
+            if not item:
+                continue
+            ProhibitNullCharactersValidator()(item)
+            if len(item) > MAX_TEXT:
+                raise ValidationError(f"A value is longer than {MAX_TEXT} characters.")
+            if item not in cleaned:
+                cleaned.append(item)
+        if len(cleaned) > MAX_VALUES:
+            raise ValidationError(f"At most {MAX_VALUES} values, please.")
+        return cleaned
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
+class NamedRowsField(ValueListField):
+    """Rows named by their natural key, with "Did you mean …?" for a near miss."""
+
+    def __init__(self, *, model, field, alias_fields=(), noun, **kwargs):
+        super().__init__(**kwargs)
+        self.model, self.field, self.noun = model, field, noun
+        self.alias_fields = alias_fields
+        self.lookup = NaturalKeyWidget(model, field, alias_fields, noun).lookup
+
+    def find(self, name):
+        manager = self.model._default_manager
+        exact = manager.filter(**{self.field: name}).first()
+        if exact:
+            return exact
+        match = Q(**{f"{self.field}__iexact": name})
+        for alias in self.alias_fields:
+            if alias == "short_name":
+                match |= Q(short_name__iexact=name)
+        found = list(manager.filter(match)[:2])
+        if len(found) == 1:
+            return found[0]
+        if name.isdigit() and len(name) < 12:
+            by_id = manager.filter(pk=int(name)).first()
+            if by_id:
+                return by_id
+        try:
+            return self.lookup(name)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+    def clean(self, value):
+        names = super().clean(value)
+        errors, rows = [], []
+        for name in names:
+            try:
+                row = self.find(name)
+            except ValidationError as error:
+                errors.extend(error.messages)
+                continue
+            if row not in rows:
+                rows.append(row)
+        if errors:
+            raise ValidationError(errors)
+        return rows
+
+
+class NamedRowField(NamedRowsField):
+    """One row named by its natural key."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple) and len(value) > 1:
+            value = value[-1:]
+        rows = super().clean(value)
+        return rows[0] if rows else None
+
+
+class CountryCodesField(ValueListField):
+    def clean(self, value):
+        codes = super().clean(value)
+        for code in codes:
+            if not COUNTRY_CODE.fullmatch(code):
+                raise ValidationError(
+                    f"“{code[:20]}” is not a two-letter country code (ISO 3166: RU, US, SY)."
+                )
+        return list(dict.fromkeys(code.upper() for code in codes))
+
+
+class ValueListFilter(django_filters.Filter):
+    """A filter applied by the FilterSet as a whole (see ``IncidentFilter.filter_queryset``)."""
+
+    field_class = ValueListField
+
+    def filter(self, qs, value):
+        return qs
+
+
+class NamedRowsFilter(ValueListFilter):
+    field_class = NamedRowsField
+
+
+class NamedRowFilter(ValueListFilter):
+    field_class = NamedRowField
+
+
+class CountryCodesFilter(ValueListFilter):
+    field_class = CountryCodesField
+
+
+class FloatFilter(django_filters.Filter):
+    """A finite decimal number ("1e400" and "nan" are errors, not infinities)."""
+
+    field_class = forms.FloatField
+
+
+class IncidentFilterForm(forms.Form):
+    """Rules between fields: an ordered date range, a radius with its place."""
+
+    def clean(self):
+        data = super().clean()
+        if len(search_terms(data.get("q") or "")) > MAX_WORDS:
+            self.add_error("q", f"At most {MAX_WORDS} words or phrases, please.")
+        after, before = data.get("date_after"), data.get("date_before")
+        if after and before and after > before:
+            self.add_error("date_before", "The end of the range is before its start.")
+        near, km = data.get("near"), data.get("km")
+        if km is not None and not near and "near" not in self.errors:
+            self.add_error("near", "Give a place to measure the distance from.")
+        if near and km is None and "km" not in self.errors:
+            if near.radius_km is None:
+                self.add_error("km", f"Give a distance: {near} has no radius of its own.")
+            elif near.latitude is None or near.longitude is None:
+                self.add_error("near", f"{near} has no coordinates to measure from.")
+        if near and (near.latitude is None or near.longitude is None):
+            self.add_error("near", f"{near} has no coordinates to measure from.")
+        return data
+
+
+def date_filter(label, help_text):
+    return django_filters.DateFilter(
+        method="filter_nothing",
+        label=label,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+    )
+
+
+def choices_filter(choices, label):
+    return django_filters.MultipleChoiceFilter(
+        choices=choices.choices, label=label, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_nothing",
+        label="Words",
+        max_length=MAX_TEXT,
+        help_text="In refs, titles, summaries, source excerpts, actors and places. "
+        '"Quoted words" match as a phrase.',
+    )
+    date_after = date_filter("From", "Incidents that may have happened on or after this day.")
+    date_before = date_filter("To", "Incidents that may have happened on or before this day.")
+    incident_type = choices_filter(IncidentType, "Type")
+    domain = choices_filter(Domain, "Domain")
+    status = choices_filter(Status, "Status")
+    risk_tier = choices_filter(RiskTier, "Risk tier")
+    date_precision = choices_filter(DatePrecision, "Date known to the")
+    actor = NamedRowsFilter(
+        label="Actor",
+        model=Actor,
+        field="name",
+        alias_fields=("short_name", "aliases"),
+        noun="actor",
+        help_text="Includes its sub-units. Several actors: incidents involving all of them.",
+    )
+    actor_role = django_filters.MultipleChoiceFilter(
+        method="filter_nothing",
+        choices=ActorRole.choices,
+        label="In the role of",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    country = CountryCodesFilter(label="Actor's country", help_text="Two letters: RU, US, SY.")
+    aircraft = NamedRowsFilter(
+        label="Aircraft", model=Aircraft, field="designation", noun="aircraft"
+    )
+    location = NamedRowsFilter(
+        label="Location",
+        model=Location,
+        field="name",
+        alias_fields=("alternative_names",),
+        noun="location",
+        help_text="Includes the places inside it.",
+    )
+    near = NamedRowFilter(
+        label="Near",
+        model=Location,
+        field="name",
+        alias_fields=("alternative_names",),
+        noun="location",
+    )
+    km = FloatFilter(
+        method="filter_nothing",
+        label="Within km",
+        min_value=0,
+        max_value=MAX_KM,
+        help_text="Distance from the place given in Near (its own radius if empty).",
+    )
+    ordering = django_filters.ChoiceFilter(
+        method="filter_nothing",
+        label="Order",
+        choices=[
+            ("-date", "Newest first"),
+            ("date", "Oldest first"),
+            ("ref", "Reference"),
+            ("-ref", "Reference, descending"),
+            ("-risk", "Highest risk first"),
+            ("risk", "Lowest risk first"),
+        ],
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Incident
+        fields = []
+        form = IncidentFilterForm
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+        super().__init__(data, *args, **kwargs)
+
+    # --- filtering -------------------------------------------------------------------
+
+    def filter_nothing(self, queryset, name, value):
+        """Fields used together in ``filter_queryset``, not one by one."""
+        return queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        qs = super().filter_queryset(queryset)
+        qs = qs.matching(data.get("q") or "")
+        qs = qs.overlapping(data.get("date_after"), data.get("date_before"))
+        roles = data.get("actor_role") or None
+        for actor in data.get("actor") or ():
+            qs = qs.involving(actor, roles=roles)
+        for country in data.get("country") or ():
+            qs = qs.involving_country(country, roles=roles)
+        if roles and not data.get("actor") and not data.get("country"):
+            qs = qs.filter(
+                pk__in=IncidentActor.objects.filter(role__in=roles).values("incident_id")
+            )
+        for aircraft in data.get("aircraft") or ():
+            qs = qs.with_aircraft(aircraft)
+        if data.get("location"):
+            qs = qs.within(*data["location"])
+        if data.get("near"):
+            qs = qs.near(data["near"], data.get("km"))
+        return self.order(qs, data.get("ordering") or DEFAULT_ORDERING)
+
+    @staticmethod
+    def order(qs, ordering):
+        if "risk" in ordering:
+            qs = qs.annotate(risk_rank=RISK_RANK)
+        return qs.order_by(*ORDERINGS[ordering])
+
+    @property
+    def qs(self):
+        """The filtered incidents; none at all when any parameter is invalid."""
+        if not hasattr(self, "_qs"):
+            if self.is_bound and not self.is_valid():
+                self._qs = self.queryset.none()
+            else:
+                self._qs = super().qs
+        return self._qs
+
+    # --- describing ------------------------------------------------------------------
+
+    def params(self):
+        """The non-empty parameters as given, in the filter's order: {name: [values]}."""
+        if not self.is_bound:
+            return {}
+        cleaned = self.form.cleaned_data if self.is_valid() else {}
+        params = {}
+        for name in self.filters:
+            values = [v.strip() for v in self.data.getlist(name) if v.strip()]
+            if name in ("actor", "aircraft", "location", "near", "country") and cleaned:
+                rows = cleaned.get(name)
+                rows = [] if rows is None else rows if isinstance(rows, list) else [rows]
+                values = [row if isinstance(row, str) else row.natural_key()[0] for row in rows]
+            elif not self.is_multiple(name):
+                values = values[-1:]
+            if values:
+                params[name] = values
+        return params
+
+    def is_multiple(self, name):
+        field = self.form.fields[name]
+        multiple = isinstance(field, forms.MultipleChoiceField | ValueListField)
+        return multiple and not isinstance(field, NamedRowField)
+
+    def querystring(self, **changes):
+        """This filter's query string, with some parameters replaced ([] removes one)."""
+        params = self.params()
+        params.update(changes)
+        return urllib.parse.urlencode(
+            [(name, value) for name, values in params.items() for value in values if values]
+        )
+
+    def error_list(self):
+        """["actor: Unknown actor “Rusia” …", ...] in the filter's order."""
+        errors = []
+        for name, messages in self.errors.items():
+            label = self.form.fields[name].label if name in self.form.fields else ""
+            errors.extend(f"{label or name} ({name}): {message}" for message in messages)
+        return errors
+
+    def summary(self, count):
+        """The filter in plain words: "14 incidents involving VKS within 55 km of al-Tanf"."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        types = data.get("incident_type") or []
+        if len(types) == 1:
+            noun = lower_first(IncidentType(types[0]).label)
+            noun = noun + ("s" if count != 1 else "")
+            head = f"{count:,} {noun}"
+        else:
+            head = f"{count:,} incident{'s' if count != 1 else ''}"
+            if types:
+                head += " of type " + or_list(lower_first(IncidentType(t).label) for t in types)
+        parts = [head]
+        roles = data.get("actor_role") or []
+        role_words = f" as {or_list(ActorRole(r).label.lower() for r in roles)}" if roles else ""
+        if data.get("actor"):
+            parts.append(f"involving {and_list(str(a) for a in data['actor'])}{role_words}")
+        if data.get("country"):
+            parts.append(f"with actors from {and_list(data['country'])}{role_words}")
+        if roles and not data.get("actor") and not data.get("country"):
+            parts.append(f"with an actor{role_words}")
+        if data.get("aircraft"):
+            parts.append(f"with the {and_list(str(a) for a in data['aircraft'])}")
+        if data.get("location"):
+            parts.append(f"in {or_list(str(p) for p in data['location'])}")
+        if data.get("near"):
+            km = data.get("km")
+            km = data["near"].radius_km if km is None else km
+            parts.append(f"within {km:g} km of {data['near']}")
+        if data.get("q"):
+            parts.append(f"matching “{data['q']}”")
+        for name, choices in (
+            ("domain", Domain),
+            ("status", Status),
+            ("risk_tier", RiskTier),
+            ("date_precision", DatePrecision),
+        ):
+            if data.get(name):
+                label = lower_first(self.filters[name].label)
+                parts.append(f"{label} {or_list(choices(v).label for v in data[name])}")
+        text = " ".join(parts)
+        period = describe_period(data.get("date_after"), data.get("date_before"))
+        return f"{text}, {period}" if period else text
+
+
+def lower_first(label):
+    """ "Air intercept" → "air intercept", but "ISR overflight" stays as it is."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def and_list(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def or_list(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def describe_period(after, before):
+    """A date range as an analyst says it: "2023", "March–December 2023", "since 1 Mar 2023"."""
+    if after and before:
+        last_of_month = before.day == calendar.monthrange(before.year, before.month)[1]
+        if after.day == 1 and last_of_month:
+            if (after.month, before.month) == (1, 12):
+                return format_date_range(after, before, DatePrecision.YEAR)
+            return format_date_range(after, before, DatePrecision.MONTH)
+        return format_date_range(after, before, DatePrecision.DAY)
+    if after:
+        return "since " + format_date_range(after, after, DatePrecision.DAY)
+    if before:
+        return "until " + format_date_range(before, before, DatePrecision.DAY)
+    return ""
