@@ -54,9 +54,12 @@ def year_facet(filterset, qs):
     bounds = qs.order_by().aggregate(first=Min("date_start"), last=Max("date_end"))
     if bounds["first"] is None:
         return facet
-    last = bounds["last"].year
-    first = max(bounds["first"].year, last - MAX_YEARS + 1)
-    if first > bounds["first"].year:
+    data = filterset.form.cleaned_data
+    # only the years inside the filter's own range: the rest are outside what it asks
+    last = min(bounds["last"].year, (data.get("date_before") or bounds["last"]).year)
+    earliest = max(bounds["first"].year, (data.get("date_after") or bounds["first"]).year)
+    first = max(earliest, last - MAX_YEARS + 1)
+    if first > earliest:
         facet.note = f"Years before {first} are not counted here."
     counts = qs.order_by().aggregate(
         **{
@@ -70,17 +73,20 @@ def year_facet(filterset, qs):
             for year in range(first, last + 1)
         }
     )
-    params = filterset.params()
     for year in range(last, first - 1, -1):
         count = counts[f"y{year}"]
         if not count:
             continue
-        after, before = f"{year}-01-01", f"{year}-12-31"
-        selected = params.get("date_after") == [after] and params.get("date_before") == [before]
+        # the year within the current range, so that the link lists what was counted
+        after = max(datetime.date(year, 1, 1), data.get("date_after") or datetime.date.min)
+        before = min(datetime.date(year, 12, 31), data.get("date_before") or datetime.date.max)
+        selected = (data.get("date_after"), data.get("date_before")) == (after, before)
         if selected:
             query = filterset.querystring(date_after=[], date_before=[])
         else:
-            query = filterset.querystring(date_after=[after], date_before=[before])
+            query = filterset.querystring(
+                date_after=[after.isoformat()], date_before=[before.isoformat()]
+            )
         facet.buckets.append(Bucket(str(year), str(year), count, selected, query))
     return facet
 

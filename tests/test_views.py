@@ -1,0 +1,206 @@
+"""The analyst pages: who may see them, what they show, and what they cost in queries."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import Actor, Incident, IncidentType, Location
+
+PAGES = [
+    ("incidents:list", []),
+    ("incidents:detail", ["SYR-2023-0002"]),
+    ("incidents:actor_list", []),
+    ("incidents:location_list", []),
+    ("incidents:aircraft_list", []),
+]
+EXPORTS = [("incidents:export", [fmt]) for fmt in ("csv", "xlsx", "json", "geojson")]
+
+
+def url_of(name, args):
+    return reverse(name, args=args)
+
+
+def reference_pages():
+    return [
+        reverse("incidents:actor_detail", args=[Actor.objects.get(name="US Air Force").pk]),
+        reverse("incidents:location_detail", args=[Location.objects.get(name="al-Tanf").pk]),
+        Incident.objects.get(ref="SYR-2023-0002")
+        .incident_aircraft.first()
+        .aircraft.get_absolute_url(),
+    ]
+
+
+def every_url():
+    return [url_of(name, args) for name, args in PAGES + EXPORTS] + reference_pages()
+
+
+def test_every_page_and_export_needs_a_login(load_seeds, client):
+    for url in every_url():
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("login") + "?next="), url
+
+
+def test_a_logged_in_user_without_a_role_is_refused(load_seeds, client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("nobody", password="x" * 20))
+    for url in every_url():
+        assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor", "importer", "administrator"])
+def test_every_role_sees_every_page_and_export(load_seeds, client_for, role):
+    client = client_for(role)
+    for url in every_url():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if response.streaming:
+            assert b"".join(response.streaming_content)
+
+
+def test_the_login_page_logs_in_and_returns_to_the_list(load_seeds, client, make_user):
+    make_user("viewer")
+    response = client.post(
+        reverse("login"),
+        {"username": "viewer", "password": "a long passphrase 42", "next": "/incidents/"},
+        REMOTE_ADDR="10.0.0.1",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/incidents/"
+    assert client.get("/incidents/").status_code == 200
+    client.post(reverse("logout"))
+    assert client.get("/incidents/").status_code == 302
+
+
+def test_a_viewer_sees_no_edit_links_and_an_editor_does(load_seeds, client_for):
+    pages = [reverse("incidents:detail", args=["SYR-2023-0002"]), *reference_pages()]
+    viewer, editor = client_for("viewer"), client_for("editor")
+    for url in pages:
+        assert "/admin/incidents/" not in viewer.get(url).content.decode(), url
+        assert 'href="/admin/incidents/' in editor.get(url).content.decode(), url
+    assert ">Edit this incident<" in editor.get(pages[0]).content.decode()
+
+
+def test_the_detail_page_shows_actors_aircraft_sources_and_history(load_seeds, client_for):
+    page = client_for("viewer").get(reverse("incidents:detail", args=["SYR-2023-0002"]))
+    text = page.content.decode()
+    assert "Russian forces intercept a US MQ-9 Reaper" in text
+    assert "Mar–Jul 2023" in text
+    for expected in ("Russian Armed Forces", "Initiator", "US Air Force", "Target", "MQ-9 Reaper"):
+        assert expected in text
+    citation = Incident.objects.get(ref="SYR-2023-0002").incident_sources.get()
+    assert citation.grade == "C2"
+    assert '<span class="grade"' in text and ">C2</span>" in text
+    assert citation.excerpt[:60] in text.replace("&quot;", '"').replace("&#x27;", "'")
+    assert "<svg" in text  # the locator map
+    assert "History" in text
+    assert 'href="/incidents/SYR-2023-0001/"' in text  # same actors / same place
+
+
+def test_the_detail_page_lists_an_edit_in_its_history(load_seeds, client_for, django_user_model):
+    editor = client_for("editor")
+    incident = Incident.objects.get(ref="SYR-2023-0002")
+    for title in ("Russian forces intercept an MQ-9", "Russian jets intercept an MQ-9"):
+        incident.title = title
+        incident._history_user = django_user_model.objects.get(username="editor")
+        incident.save()
+    text = editor.get(reverse("incidents:detail", args=[incident.ref])).content.decode()
+    assert "Changed: title" in text
+    assert "editor" in text
+
+
+def test_an_unknown_ref_is_404(load_seeds, client_for):
+    client = client_for("viewer")
+    assert client.get("/incidents/SYR-2099-0001/").status_code == 404
+    assert client.get("/incidents/not-a-ref/").status_code == 404
+    assert client.get("/incidents/export.exe").status_code == 404
+
+
+def test_the_list_shows_a_summary_facets_and_export_links_for_the_filter(load_seeds, client_for):
+    query = {"incident_type": "air_intercept", "date_after": "2023-01-01"}
+    client = client_for("viewer")
+    response = client.get(reverse("incidents:list"), query)
+    context = response.context
+    assert context["summary"] == "2 air intercepts, since 1 Jan 2023"
+    facets = {facet.name: facet for facet in context["facets"]}
+    assert set(facets) == {
+        "incident_type",
+        "year",
+        "actor",
+        "location",
+        "aircraft",
+        "status",
+        "risk_tier",
+    }
+    assert [(b.value, b.count, b.selected) for b in facets["incident_type"].buckets] == [
+        ("air_intercept", 2, True)
+    ]
+    assert [(b.label, b.count) for b in facets["year"].buckets] == [("2023", 2)]
+    assert ("MQ-9 Reaper", 1) in [(b.label, b.count) for b in facets["aircraft"].buckets]
+    # a facet link adds its value to the current filter; a selected one removes it
+    reaper = next(b for b in facets["aircraft"].buckets if b.label == "MQ-9 Reaper")
+    assert reaper.query == "date_after=2023-01-01&incident_type=air_intercept&aircraft=MQ-9+Reaper"
+    narrowed = client.get(reverse("incidents:list") + "?" + reaper.query)
+    assert [i.ref for i in narrowed.context["incidents"]] == ["SYR-2023-0002"]
+    selected = facets["incident_type"].buckets[0]
+    assert selected.query == "date_after=2023-01-01"
+    exports = dict(context["exports"])
+    assert (
+        exports["CSV"] == "/incidents/export.csv?date_after=2023-01-01&incident_type=air_intercept"
+    )
+
+
+def test_facet_counts_match_the_list_they_link_to(load_seeds, client_for):
+    client = client_for("viewer")
+    response = client.get(reverse("incidents:list"), {"date_after": "2016-01-01"})
+    for facet in response.context["facets"]:
+        for bucket in facet.buckets:
+            if facet.name in ("actor", "location") or bucket.selected:
+                continue  # sub-units and places inside widen those on purpose
+            linked = client.get(reverse("incidents:list") + "?" + bucket.query)
+            assert linked.context["page"].paginator.count == bucket.count, (facet.name, bucket)
+
+
+def test_pages_of_fifty_with_a_total(client_for, make_incident):
+    for number in range(1, 121):
+        make_incident(f"SYR-2020-{number:04d}", date_start=datetime.date(2020, 1, 1))
+    client = client_for("viewer")
+    first = client.get(reverse("incidents:list"))
+    assert len(first.context["incidents"]) == 50
+    assert first.context["page"].paginator.num_pages == 3
+    last = client.get(reverse("incidents:list"), {"page": "3"})
+    assert len(last.context["incidents"]) == 20
+    for hostile in ("0", "-1", "999", "abc", "1e400", "\x00"):
+        assert client.get(reverse("incidents:list"), {"page": hostile}).status_code == 200
+
+
+def list_queries(client, django_assert_max_num_queries, query, budget):
+    with django_assert_max_num_queries(budget):
+        response = client.get(reverse("incidents:list"), query)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_list_query_count_does_not_grow_with_rows(
+    client_for, make_incident, make_actor, django_assert_max_num_queries, rows
+):
+    """The same budget at 10 and at 200 incidents, each with two actors."""
+    vks, usaf = make_actor("VKS-like"), make_actor("USAF-like")
+    for number in range(rows):
+        make_incident(
+            f"SYR-2021-{number:04d}",
+            incident_type=IncidentType.AIR_INTERCEPT,
+            actors=[(vks, "initiator"), (usaf, "target")],
+        )
+    client = client_for("viewer")
+    client.get(reverse("incidents:list"))  # session and permissions warmed up
+    list_queries(client, django_assert_max_num_queries, {}, 20)
+    list_queries(
+        client,
+        django_assert_max_num_queries,
+        {"actor": "VKS-like", "incident_type": "air_intercept", "q": "incident"},
+        24,
+    )
+    detail = reverse("incidents:detail", args=["SYR-2021-0001"])
+    with django_assert_max_num_queries(20):
+        assert client.get(detail).status_code == 200
