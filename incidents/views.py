@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -62,6 +62,15 @@ def sort_links(filterset):
 class IncidentListView(AnalystMixin, TemplateView):
     template_name = "incidents/incident_list.html"
     extra_context = {"nav": "incidents"}
+
+    def get(self, request, *args, **kwargs):
+        # The form sends every field, empty ones included: drop those, so the URL to
+        # bookmark and share says only what the filter is.
+        given = [(name, value) for name, values in request.GET.lists() for value in values]
+        kept = [(name, value) for name, value in given if value.strip()]
+        if len(kept) < len(given):
+            return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         filterset = IncidentFilter(self.request.GET, queryset=Incident.objects.all())

@@ -204,3 +204,11 @@ def test_list_query_count_does_not_grow_with_rows(
     detail = reverse("incidents:detail", args=["SYR-2021-0001"])
     with django_assert_max_num_queries(20):
         assert client.get(detail).status_code == 200
+
+
+def test_a_submitted_form_redirects_to_a_url_without_its_empty_fields(load_seeds, client_for):
+    response = client_for("viewer").get(
+        "/incidents/?q=&date_after=2023-01-01&actor=&incident_type=air_intercept&km="
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/incidents/?date_after=2023-01-01&incident_type=air_intercept"
