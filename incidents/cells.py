@@ -43,8 +43,13 @@ def sources_cell(citations):
     return SEPARATOR.join(f"{title} ({grade}{cred})" for title, grade, cred in citations)
 
 
+def incidents_url_prefix():
+    """``SITE_URL``'s incident pages, to which an export row adds its ref."""
+    return f"{settings.SITE_URL.rstrip('/')}/incidents/"
+
+
 def incident_url(ref):
-    return f"{settings.SITE_URL.rstrip('/')}/incidents/{ref}/"
+    return f"{incidents_url_prefix()}{ref}/"
 
 
 def utc_timestamp(moment):
