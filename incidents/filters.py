@@ -409,7 +409,7 @@ class IncidentFilter(django_filters.FilterSet):
         """The filter in plain words: "14 incidents involving VKS within 55 km of al-Tanf"."""
         data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
         types = data.get("incident_type") or []
-        if len(types) == 1:
+        if len(types) == 1 and " or " not in IncidentType(types[0]).label:
             noun = lower_first(IncidentType(types[0]).label)
             noun = noun + ("s" if count != 1 else "")
             head = f"{count:,} {noun}"
@@ -436,6 +436,7 @@ class IncidentFilter(django_filters.FilterSet):
             parts.append(f"within {km:g} km of {data['near']}")
         if data.get("q"):
             parts.append(f"matching “{data['q']}”")
+        qualities = []
         for name, choices in (
             ("domain", Domain),
             ("status", Status),
@@ -444,7 +445,10 @@ class IncidentFilter(django_filters.FilterSet):
         ):
             if data.get(name):
                 label = lower_first(self.filters[name].label)
-                parts.append(f"{label} {or_list(choices(v).label for v in data[name])}")
+                values = or_list(lower_first(choices(v).label) for v in data[name])
+                qualities.append(f"{label} {values}")
+        if qualities:
+            parts.append(f"({'; '.join(qualities)})")
         text = " ".join(parts)
         period = describe_period(data.get("date_after"), data.get("date_before"))
         return f"{text}, {period}" if period else text

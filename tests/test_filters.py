@@ -287,3 +287,29 @@ def test_an_invalid_value_shows_the_error_beside_the_field_and_no_rows(
     export = client.get(reverse("incidents:export", args=["csv"]), {name: value, **extra})
     assert export.status_code == 400
     assert name in export.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", "35 incidents"),
+        ("incident_type=negotiation", "4 incidents of type negotiation or agreement"),
+        ("incident_type=isr_overflight", "1 ISR overflight"),
+        (
+            "incident_type=air_intercept&status=reported&risk_tier=serious",
+            "2 air intercepts (status reported; risk tier serious)",
+        ),
+        ("country=RU&actor_role=target", "1 incident with actors from RU as target"),
+        (
+            "q=drone&date_after=2023-01-01&date_before=2023-12-31",
+            "2 incidents matching “drone”, 2023",
+        ),
+        (
+            "location=Homs Governorate&date_before=2020-01-01",
+            "2 incidents in Homs Governorate, until 1 Jan 2020",
+        ),
+    ],
+)
+def test_summaries_read_as_sentences(load_seeds, query, expected):
+    filterset = IncidentFilter(QueryDict(query), queryset=Incident.objects.all())
+    assert filterset.summary(filterset.qs.count()) == expected
