@@ -9,8 +9,11 @@ missing production value stops the process with a message instead of running ins
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+import xstatic.pkg.leaflet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "csp",
     "incidents",
 ]
 
@@ -87,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,6 +174,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Leaflet 1.9 from its XStatic package, served by this site as static/leaflet/.
+STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 if DEBUG:
     # whitenoise serves from finders locally but expects the collected folder to exist
@@ -180,8 +187,41 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# --- maps and the Content-Security-Policy ---------------------------------------------
+# A tile server for the maps' base layer, e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# or one on the analysts' own network. Empty (the default): no base map, the maps draw the
+# incidents and zones on a plain background with a graticule, and make no request out.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
+
+def tile_origin(url):
+    """The origin the tiles come from, as CSP names it ({s} subdomains as a wildcard)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"MAP_TILE_URL must be an http(s) URL, not {url!r}.")
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+# Every page takes scripts, styles, images and data from this site only (the tile server
+# aside, when one is set): no CDN, no web fonts, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"] + ([tile_origin(MAP_TILE_URL)] if MAP_TILE_URL else []),
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Where the seed documents live: beside the checkout, as CI and every developer have them.

@@ -77,6 +77,10 @@ def incident_list_link(label, **params):
 @admin.register(Incident)
 class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [IncidentResource]
+
+    class Media:
+        css = {"all": ["incidents/admin.css"]}  # the autocomplete list filters
+
     list_display = [
         "ref",
         "title",

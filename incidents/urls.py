@@ -6,6 +6,7 @@ from .exports import FORMATS
 app_name = "incidents"
 
 urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
     path("incidents/", views.IncidentListView.as_view(), name="list"),
     re_path(
         rf"^incidents/export\.(?P<file_format>{'|'.join(FORMATS)})$",

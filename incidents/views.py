@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
@@ -16,6 +16,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from .exports import FORMATS, ExportRefused, IncidentExport
 from .facets import facets_for
 from .filters import IncidentFilter
+from .maps import focus_of, map_payload, places_of, zones
 from .models import (
     Actor,
     Aircraft,
@@ -24,7 +25,9 @@ from .models import (
     IncidentAircraft,
     IncidentSource,
     Location,
+    RiskTier,
 )
+from .timeline import build_timeline
 
 PAGE_SIZE = 50
 NEIGHBOURS = 10
@@ -93,6 +96,47 @@ class IncidentListView(AnalystMixin, TemplateView):
         )
 
 
+class DashboardView(AnalystMixin, TemplateView):
+    """Totals, timeline, map, newest incidents and top names, for the list's filter."""
+
+    template_name = "incidents/dashboard.html"
+    extra_context = {"nav": "dashboard"}
+
+    def get_context_data(self, **kwargs):
+        filterset = IncidentFilter(self.request.GET, queryset=Incident.objects.all())
+        qs = filterset.qs
+        valid = filterset.is_valid()
+        interval = "year" if self.request.GET.get("interval") == "year" else "month"
+        query = filterset.querystring()
+        totals = qs.order_by().aggregate(
+            first=Min("date_start"), last=Max("date_end"), places=Count("location", distinct=True)
+        )
+        total = qs.count()
+        facets = {facet.name: facet for facet in facets_for(filterset, qs)} if valid else {}
+        places = places_of(qs, filterset) if valid else []
+        return super().get_context_data(
+            filter=filterset,
+            valid=valid,
+            errors=filterset.error_list(),
+            summary=filterset.summary(total) if valid else "No incidents shown",
+            total=total,
+            totals=totals,
+            high_risk=qs.filter(risk_tier=RiskTier.HIGH_RISK).count(),
+            facets=facets,
+            timeline=build_timeline(filterset, qs, interval) if valid else None,
+            interval=interval,
+            map_data=map_payload(places, zones()),
+            places=places,
+            recent=list(qs.for_list()[:10]),
+            query=query,
+            list_url=reverse("incidents:list") + (f"?{query}" if query else ""),
+            month_url="?" + query if query else "?",
+            year_url="?" + (f"{query}&" if query else "") + "interval=year",
+            exports=export_links(filterset) if valid else [],
+            **kwargs,
+        )
+
+
 def export_incidents(request, file_format):
     """The list's rows, in the list's order, streamed (``/incidents/export.csv?...``)."""
     from django.contrib.auth.views import redirect_to_login
@@ -149,6 +193,7 @@ class IncidentDetailView(AnalystMixin, DetailView):
             same_actors=list(same_actors),
             can_edit=self.request.user.has_perm("incidents.change_incident"),
             admin_url=reverse("admin:incidents_incident_change", args=[incident.pk]),
+            map_data=map_payload([], zones(), focus_of(incident.location)),
             **kwargs,
         )
 
@@ -296,7 +341,11 @@ class LocationDetailView(ReferenceDetailView):
                 .select_related("location")
                 .order_by("distance_km", "-date_start")[:PAGE_SIZE]
             )
+        around = Incident.objects.none()
+        if place.latitude is not None and place.longitude is not None:
+            around = Incident.objects.near(place, km)
         return super().get_context_data(
+            map_data=map_payload(places_of(around), zones(), focus_of(place)),
             near=near,
             near_km=km,
             near_url=reverse("incidents:list") + "?" + urlencode({"near": place.name, "km": km}),
