@@ -23,3 +23,20 @@ ROLES = {
 GROUP_PERMISSIONS = {"Viewer": VIEWER, "Editor": EDITOR, "Importer": IMPORTER}
 # Administrators hold every permission of these apps, deleting and users included.
 ADMINISTRATOR_APPS = ["incidents", "auth", "admin", "axes"]
+
+
+def ensure_groups(Group, Permission):  # noqa: N803 (the migration passes historical models)
+    """Create or update the four groups with their permissions (which must exist)."""
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(
+            content_type__app_label="incidents", codename__in=codenames
+        )
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Permissions missing for group {name}: {sorted(missing)}")
+        group.permissions.set(permissions)
+    administrator, _ = Group.objects.get_or_create(name="Administrator")
+    administrator.permissions.set(
+        Permission.objects.filter(content_type__app_label__in=ADMINISTRATOR_APPS)
+    )

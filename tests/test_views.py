@@ -1,6 +1,8 @@
 """The analyst pages: who may see them, what they show, and what they cost in queries."""
 
 import datetime
+import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -212,3 +214,54 @@ def test_a_submitted_form_redirects_to_a_url_without_its_empty_fields(load_seeds
     )
     assert response.status_code == 302
     assert response["Location"] == "/incidents/?date_after=2023-01-01&incident_type=air_intercept"
+
+
+def test_the_dashboard_takes_the_lists_filter(load_seeds, client_for):
+    client = client_for("viewer")
+    response = client.get("/", {"incident_type": "air_intercept"})
+    assert response.status_code == 200
+    context = response.context
+    assert context["total"] == 2
+    assert context["list_url"] == "/incidents/?incident_type=air_intercept"
+    bars = [bar for bar in context["timeline"].bars if bar.total]
+    assert [(bar.label, bar.total) for bar in bars] == [("Mar 2023", 2)]
+    segment = bars[0].segments[0]
+    assert segment.query == (
+        "incident_type=air_intercept&date_after=2023-03-01&date_before=2023-03-31"
+    )
+    yearly = client.get("/", {"incident_type": "air_intercept", "interval": "year"})
+    assert [bar.label for bar in yearly.context["timeline"].bars] == ["2023"]
+    places = json.loads(
+        re.search(
+            r'<script id="dashboard-map" type="application/json">(.*?)</script>',
+            response.content.decode(),
+            re.S,
+        ).group(1)
+    )["places"]
+    assert {place["name"]: place["count"] for place in places} == {"Syria": 2}
+    assert places[0]["list_url"] == "/incidents/?incident_type=air_intercept&location=Syria"
+
+
+def test_the_dashboard_shows_an_invalid_filter_as_an_error(load_seeds, client_for):
+    response = client_for("viewer").get("/", {"date_after": "31/12/2023"})
+    assert response.status_code == 200
+    assert response.context["total"] == 0
+    assert "Enter a valid date" in response.content.decode()
+
+
+def test_pages_name_no_other_host_and_forbid_inline_code(load_seeds, client_for):
+    client = client_for("editor")
+    urls = ["/", "/incidents/", "/incidents/SYR-2023-0003/", "/accounts/login/"]
+    urls += reference_pages()
+    for url in urls:
+        response = client.get(url)
+        html = response.content.decode()
+        assert not re.search(r'(src|href)="(https?:)?//', html), url
+        assert "<script>" not in html and " style=" not in html and " onclick=" not in html
+        policy = response["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+    from django.contrib.staticfiles import finders
+
+    for asset in ("leaflet/leaflet.js", "leaflet/leaflet.css", "incidents/map.js"):
+        assert finders.find(asset), asset  # served by this site, not a CDN

@@ -1,7 +1,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from incidents.roles import ADMINISTRATOR_APPS, GROUP_PERMISSIONS
+from incidents.roles import ensure_groups
 
 
 def make_groups(apps, schema_editor):
@@ -11,21 +11,7 @@ def make_groups(apps, schema_editor):
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(
-            content_type__app_label="incidents", codename__in=codenames
-        )
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for group {name}: {sorted(missing)}")
-        group.permissions.set(permissions)
-    administrator, _ = Group.objects.get_or_create(name="Administrator")
-    administrator.permissions.set(
-        Permission.objects.filter(content_type__app_label__in=ADMINISTRATOR_APPS)
-    )
+    ensure_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_groups(apps, schema_editor):
