@@ -18,7 +18,7 @@
     var box = el("div", "", { "class": "map-popup" });
     var title = el("a", place.name, { href: place.url });
     box.appendChild(el("strong")).appendChild(title);
-    box.appendChild(el("span", " — " + place.count + (place.count === 1 ? " incident" : " incidents")));
+    box.appendChild(el("span", " — " + place.count + (place.count === 1 ? " incident" : " incidents") + " at this place"));
     var list = el("ul");
     place.incidents.forEach(function (incident) {
       var item = el("li");
@@ -27,7 +27,9 @@
       list.appendChild(item);
     });
     box.appendChild(list);
-    box.appendChild(el("a", "List these incidents", { href: place.list_url, "class": "map-list-link" }));
+    box.appendChild(el("a", "List the incidents in " + place.name + " (places inside included)", {
+      href: place.list_url, "class": "map-list-link"
+    }));
     return box;
   }
 
