@@ -7,11 +7,12 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: help install run serve-setup test lint fixtures clean
+.PHONY: help install run serve-setup test lint fixtures bench clean
 
 help:
 	@echo "make run    - install, migrate, load the seed incidents, serve at http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install, then ruff, migration check and the pytest suite"
+	@echo "make bench  - build a 1,000,000-incident database in var/bench/ and measure (about 15 min)"
 	@echo "make clean  - remove the virtual environment (var/ with the database is kept)"
 
 $(BIN)/python:
@@ -41,6 +42,15 @@ lint: install
 test: lint
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@touch $@
+
+# Figures print as a table and go to var/bench/results.json. BENCH_ARGS="--rows 100000" for less.
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

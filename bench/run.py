@@ -1,0 +1,459 @@
+"""`make bench`: a million incidents, measured beside their peers in the same run.
+
+Builds (or reuses) var/bench/incidents-<rows>.sqlite3 with `generate_incidents`, serves it
+with gunicorn, and measures, each figure a median over --runs runs:
+
+1. the full CSV export through the web view (rows/s, first byte, the worker's peak memory)
+   beside Datasette's streamed CSV of the same table with labels and the stdlib
+   sqlite3 + csv loop over the same rows;
+2. list page latency (p50, p95) unfiltered, with one selective filter and with three,
+   facets included, beside Datasette's faceted table page;
+3. the admin changelist with its filters and date navigation;
+4. `import_incidents` of 10,000 new rows (history written) and the admin's
+   preview-and-confirm of 5,000, beside django-import-export's defaults on the same file;
+5. the list and export figures on PostgreSQL when DATABASE_URL points at one.
+
+Prints a table and writes the figures to var/bench/results.json (--output).
+"""
+
+import argparse
+import csv
+import http.client
+import io
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+BENCH = ROOT / "var" / "bench"
+LIST_QUERIES = {
+    "unfiltered": "",
+    "one selective filter": (
+        "incident_type=negotiation&date_after=2020-01-01&date_before=2020-12-31"
+    ),
+    "three filters": "incident_type=air_intercept&status=confirmed&risk_tier=serious",
+}
+DATASETTE_QUERIES = {
+    "unfiltered": "_facet=incident_type&_facet=status&_facet=risk_tier",
+    "one selective filter": "incident_type=negotiation&date_start__gte=2020-01-01"
+    "&date_start__lte=2020-12-31&_facet=incident_type&_facet=status&_facet=risk_tier",
+    "three filters": "incident_type=air_intercept&status=confirmed&risk_tier=serious"
+    "&_facet=incident_type&_facet=status&_facet=risk_tier",
+}
+ADMIN_QUERIES = {
+    "unfiltered": "",
+    "type + year": "incident_type__exact=air_intercept&year=2020",
+    "date navigation (month)": "date_start__year=2020&date_start__month=6",
+}
+
+
+def manage(*args, env, capture=False):
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=capture,
+    )
+    return result.stdout if capture else None
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A process serving HTTP on loopback, with its children's peak memory."""
+
+    def __init__(self, command, env, port):
+        self.port = port
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(300):
+            try:
+                self.request("GET", "/", read=True)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{command[0]} did not start on port {port}")
+
+    def request(self, method, path, headers=None, read=True):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=900)
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        if read:
+            response.read()
+            connection.close()
+        return response
+
+    def peak_rss_mib(self):
+        """The largest VmHWM of the server and its workers (their peak resident memory)."""
+        peak = 0
+        for process in [
+            psutil.Process(self.process.pid),
+            *psutil.Process(self.process.pid).children(recursive=True),
+        ]:
+            with open(f"/proc/{process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+        return peak
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def stream(server, path, headers=None):
+    """(seconds to the first byte, seconds in all, bytes, response) of one streamed GET."""
+    started = time.perf_counter()
+    response = server.request("GET", path, headers=headers, read=False)
+    first = response.read(1)
+    first_byte = time.perf_counter() - started
+    size = len(first)
+    while block := response.read(1 << 20):
+        size += len(block)
+    return first_byte, time.perf_counter() - started, size, response
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def timed_gets(server, path, headers, count):
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = server.request("GET", path, headers=headers)
+        times.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status}")
+    return {"p50_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 0.95) * 1000}
+
+
+# --- the database ---------------------------------------------------------------------
+
+
+def build(rows, env):
+    path = BENCH / f"incidents-{rows}.sqlite3"
+    env = {**env, "DATABASE_URL": f"sqlite:///{path}"}
+    marker = path.with_suffix(".complete")
+    if not marker.exists():
+        for stale in BENCH.glob(f"{path.name}*"):
+            stale.unlink()
+        print(f"Building {path} with {rows:,} generated incidents …", flush=True)
+        started = time.perf_counter()
+        manage("migrate", "--noinput", "-v0", env=env)
+        manage("generate_incidents", "--count", str(rows), "--seed", "1", env=env)
+        marker.write_text(f"{time.perf_counter() - started:.0f}")
+    session = (
+        manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model\n"
+            "from django.contrib.sessions.backends.db import SessionStore\n"
+            "User = get_user_model()\n"
+            "user = User.objects.filter(username='bench').first() or "
+            "User.objects.create_superuser('bench', None, None)\n"
+            "s = SessionStore()\n"
+            "s['_auth_user_id'] = str(user.pk)\n"
+            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
+            "s['_auth_user_hash'] = user.get_session_auth_hash()\n"
+            "s.create()\n"
+            "print(s.session_key)",
+            env=env,
+            capture=True,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    return path, env, {"Cookie": f"sessionid={session}"}, float(marker.read_text())
+
+
+def gunicorn(env):
+    port = free_port()
+    command = [
+        str(BIN / "gunicorn"),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--timeout",
+        "900",
+    ]
+    return Server(command, {**env, "DEBUG": "1"}, port)
+
+
+# --- measurements ---------------------------------------------------------------------
+
+
+def measure_exports(env, cookie, runs, path_db):
+    results = {}
+    figures = []
+    for _ in range(runs):
+        server = gunicorn(env)  # a fresh worker per run: its peak memory is this export's
+        try:
+            first, total, size, response = stream(server, "/incidents/export.csv", cookie)
+            rows = int(response.getheader("X-Export-Rows"))
+            figures.append((rows / total, first, size, server.peak_rss_mib()))
+        finally:
+            server.stop()
+    results["ours"] = {
+        "rows": rows,
+        "rows_per_s": statistics.median(f[0] for f in figures),
+        "first_byte_s": statistics.median(f[1] for f in figures),
+        "mb": figures[0][2] / 1e6,
+        "peak_rss_mib": max(f[3] for f in figures),
+    }
+    if path_db is None:
+        return results
+
+    port = free_port()
+    datasette = Server(
+        [
+            str(BIN / "datasette"),
+            "serve",
+            str(path_db),
+            "--port",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            "600000",
+            "--setting",
+            "num_sql_threads",
+            "1",
+        ],
+        env,
+        port,
+    )
+    try:
+        figures = []
+        name = path_db.stem
+        for _ in range(runs):
+            first, total, size, _ = stream(
+                datasette, f"/{name}/incidents_incident.csv?_stream=on&_labels=on&_size=max"
+            )
+            figures.append((rows / total, first, size, datasette.peak_rss_mib()))
+        results["datasette"] = {
+            "rows_per_s": statistics.median(f[0] for f in figures),
+            "first_byte_s": statistics.median(f[1] for f in figures),
+            "mb": figures[0][2] / 1e6,
+            "peak_rss_mib": max(f[3] for f in figures),
+        }
+    finally:
+        datasette.stop()
+
+    speeds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        connection = sqlite3.connect(path_db)
+        writer = csv.writer(io.StringIO())
+        count = 0
+        for row in connection.execute(
+            "SELECT i.*, l.name FROM incidents_incident i "
+            "LEFT JOIN incidents_location l ON l.id = i.location_id"
+        ):
+            writer.writerow(row)
+            count += 1
+        connection.close()
+        speeds.append(count / (time.perf_counter() - started))
+    results["stdlib"] = {"rows_per_s": statistics.median(speeds)}
+    return results
+
+
+def measure_pages(env, cookie, runs, path_db):
+    results = {"list": {}, "admin": {}, "datasette": {}}
+    server = gunicorn(env)
+    try:
+        for name, query in LIST_QUERIES.items():
+            server.request("GET", f"/incidents/?{query}", cookie)  # warm
+            results["list"][name] = timed_gets(server, f"/incidents/?{query}", cookie, runs * 3)
+        for name, query in ADMIN_QUERIES.items():
+            server.request("GET", f"/admin/incidents/incident/?{query}", cookie)
+            results["admin"][name] = timed_gets(
+                server, f"/admin/incidents/incident/?{query}", cookie, runs * 3
+            )
+    finally:
+        server.stop()
+    if path_db is None:
+        return results
+    port = free_port()
+    datasette = Server(
+        [str(BIN / "datasette"), "serve", str(path_db), "--port", str(port)], env, port
+    )
+    try:
+        for name, query in DATASETTE_QUERIES.items():
+            path = f"/{path_db.stem}/incidents_incident?{query}"
+            datasette.request("GET", path)
+            results["datasette"][name] = timed_gets(datasette, path, {}, runs * 3)
+    finally:
+        datasette.stop()
+    return results
+
+
+IMPORT_COLUMNS = [
+    "ref",
+    "title",
+    "incident_type",
+    "domain",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "status",
+    "risk_tier",
+    "location",
+    "initiators",
+    "targets",
+    "summary",
+]
+
+
+def import_file(path_db, rows, path):
+    """A CSV of ``rows`` new incidents naming the database's own actors and places."""
+    connection = sqlite3.connect(path_db)
+    actors = [
+        r[0]
+        for r in connection.execute(
+            "SELECT name FROM incidents_actor WHERE parent_id IS NOT NULL LIMIT 50"
+        )
+    ]
+    places = [r[0] for r in connection.execute("SELECT name FROM incidents_location LIMIT 200")]
+    connection.close()
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(IMPORT_COLUMNS)
+        for n in range(rows):
+            writer.writerow(
+                [
+                    f"BNC-{2016 + n // 9999}-{n % 9999 + 1:04d}",
+                    f"Bench import {n}",
+                    "air_intercept",
+                    "air",
+                    "2021-05-04",
+                    "2021-05-04",
+                    "day",
+                    "reported",
+                    "serious",
+                    places[n % len(places)],
+                    actors[n % len(actors)],
+                    actors[(n + 7) % len(actors)],
+                    "Imported by the benchmark.",
+                ]
+            )
+
+
+def measure_imports(env, path_db, import_rows):
+    results = {}
+    work = Path(tempfile.mkdtemp(prefix="bench-import-", dir=BENCH))
+    try:
+        for rows in import_rows:
+            copy = work / f"import-{rows}.sqlite3"
+            shutil.copyfile(path_db, copy)
+            copy_env = {**env, "DATABASE_URL": f"sqlite:///{copy}"}
+            csv_path = work / f"incidents-{rows}.csv"
+            import_file(copy, rows, csv_path)
+            started = time.perf_counter()
+            manage("import_incidents", str(csv_path), "--user", "bench", env=copy_env)
+            results[f"import_incidents {rows:,}"] = {
+                "rows_per_s": rows / (time.perf_counter() - started)
+            }
+            copy.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+def report(figures):
+    lines = [
+        f"Machine: {figures['machine']}",
+        f"Database: {figures['rows']:,} incidents (built in {figures['build_s']:.0f} s)",
+        "",
+        "1. Full CSV export",
+    ]
+    export = figures["export"]
+    ours = export["ours"]
+    lines.append(
+        f"   ours (web view)        {ours['rows_per_s']:>10,.0f} rows/s   first byte "
+        f"{ours['first_byte_s']:.2f} s   server peak {ours['peak_rss_mib']:.0f} MiB"
+    )
+    if "datasette" in export:
+        d = export["datasette"]
+        lines.append(
+            f"   Datasette (labels)     {d['rows_per_s']:>10,.0f} rows/s   first byte "
+            f"{d['first_byte_s']:.2f} s   server peak {d['peak_rss_mib']:.0f} MiB"
+            f"   → ours ×{ours['rows_per_s'] / d['rows_per_s']:.1f} (target ×3)"
+        )
+        lines.append(
+            f"   stdlib sqlite3 + csv   {export['stdlib']['rows_per_s']:>10,.0f} rows/s   "
+            f"(the ceiling; ours is {ours['rows_per_s'] / export['stdlib']['rows_per_s']:.0%})"
+        )
+    lines += ["", "2. List page, facets included (p50 / p95 ms)"]
+    for name, figure in figures["pages"]["list"].items():
+        peer = figures["pages"]["datasette"].get(name)
+        beside = f"   Datasette {peer['p50_ms']:.0f} / {peer['p95_ms']:.0f}" if peer else ""
+        lines.append(f"   {name:<22} {figure['p50_ms']:>7.0f} / {figure['p95_ms']:.0f}{beside}")
+    lines += ["", "3. Admin changelist (p50 / p95 ms)"]
+    for name, figure in figures["pages"]["admin"].items():
+        lines.append(f"   {name:<24} {figure['p50_ms']:>7.0f} / {figure['p95_ms']:.0f}")
+    lines += ["", "4. Imports"]
+    for name, figure in figures.get("imports", {}).items():
+        lines.append(f"   {name:<28} {figure['rows_per_s']:>8,.0f} rows/s")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--import-rows", type=int, nargs="*", default=[10_000])
+    parser.add_argument("--output", default=str(BENCH / "results.json"))
+    args = parser.parse_args()
+    BENCH.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    path_db, sqlite_env, cookie, build_s = build(args.rows, env)
+    figures = {
+        "machine": f"{platform.node()}, {psutil.cpu_count()} CPUs, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
+        "rows": args.rows,
+        "build_s": build_s,
+        "runs": args.runs,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print("Measuring exports …", flush=True)
+    figures["export"] = measure_exports(sqlite_env, cookie, args.runs, path_db)
+    print("Measuring pages …", flush=True)
+    figures["pages"] = measure_pages(sqlite_env, cookie, args.runs, path_db)
+    if args.import_rows:
+        print("Measuring imports …", flush=True)
+        figures["imports"] = measure_imports(sqlite_env, path_db, args.import_rows)
+    Path(args.output).write_text(json.dumps(figures, indent=2))
+    print()
+    print(report(figures))
+    print(f"\nFigures written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
