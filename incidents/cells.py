@@ -11,25 +11,28 @@ from django.conf import settings
 from .models import ActorRole
 from .widgets import SEPARATOR
 
-#: The role columns of an incident row, and the roles each one lists.
-ROLE_COLUMNS = {
-    "initiators": (ActorRole.INITIATOR,),
-    "targets": (ActorRole.TARGET,),
-    "other_actors": (ActorRole.PARTICIPANT, ActorRole.SUPPORTING, ActorRole.MEDIATOR),
-    "participants": (ActorRole.PARTICIPANT,),
-    "supporting": (ActorRole.SUPPORTING,),
-    "mediators": (ActorRole.MEDIATOR,),
-}
-
 
 def role_cells(links):
-    """{column: "name; name"} from (role, actor name) pairs in (role, name) order."""
+    """{column: "name; name"} from (role, actor name) pairs in (role, name) order.
+
+    Written out rather than looped over ``ROLE_COLUMNS``: it runs once per exported row."""
     by_role = {}
     for role, name in links:
-        by_role.setdefault(role, []).append(name)
+        if role in by_role:
+            by_role[role].append(name)
+        else:
+            by_role[role] = [name]
+    join = SEPARATOR.join
+    participants = join(by_role.get(ActorRole.PARTICIPANT, ()))
+    supporting = join(by_role.get(ActorRole.SUPPORTING, ()))
+    mediators = join(by_role.get(ActorRole.MEDIATOR, ()))
     return {
-        column: SEPARATOR.join(name for role in roles for name in by_role.get(role, ()))
-        for column, roles in ROLE_COLUMNS.items()
+        "initiators": join(by_role.get(ActorRole.INITIATOR, ())),
+        "targets": join(by_role.get(ActorRole.TARGET, ())),
+        "other_actors": join(filter(None, (participants, supporting, mediators))),
+        "participants": participants,
+        "supporting": supporting,
+        "mediators": mediators,
     }
 
 
