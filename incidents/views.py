@@ -88,7 +88,7 @@ class IncidentListView(AnalystMixin, TemplateView):
             page=page,
             incidents=list(page.object_list),
             summary=filterset.summary(paginator.count) if valid else "No incidents shown",
-            facets=facets_for(filterset, qs) if valid else [],
+            facets=facets_for(filterset, qs, paginator.count) if valid else [],
             query=filterset.querystring(),
             exports=export_links(filterset) if valid else [],
             sort=sort_links(filterset),
@@ -112,7 +112,7 @@ class DashboardView(AnalystMixin, TemplateView):
             first=Min("date_start"), last=Max("date_end"), places=Count("location", distinct=True)
         )
         total = qs.count()
-        facets = {facet.name: facet for facet in facets_for(filterset, qs)} if valid else {}
+        facets = {f.name: f for f in facets_for(filterset, qs, total)} if valid else {}
         places = places_of(qs, filterset) if valid else []
         return super().get_context_data(
             filter=filterset,

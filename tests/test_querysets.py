@@ -169,3 +169,15 @@ def test_for_list_runs_a_fixed_number_of_queries(
             for i in Incident.objects.for_list()
         ]
     assert len(rows) == 12
+
+
+def test_years_for_the_admins_date_navigation_without_a_distinct_over_every_row(make_incident):
+    import datetime
+
+    for year in (2014, 2016, 2016, 2023):
+        make_incident(date_start=datetime.date(year, 5, 1))
+    years = Incident.objects.dates("date_start", "year")
+    assert years == [datetime.date(y, 1, 1) for y in (2014, 2016, 2023)]
+    assert Incident.objects.dates("date_start", "year", order="DESC")[0].year == 2023
+    assert Incident.objects.none().dates("date_start", "year") == []
+    assert [d.month for d in Incident.objects.dates("date_start", "month")] == [5, 5, 5]

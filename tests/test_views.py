@@ -265,3 +265,18 @@ def test_pages_name_no_other_host_and_forbid_inline_code(load_seeds, client_for)
 
     for asset in ("leaflet/leaflet.js", "leaflet/leaflet.css", "incidents/map.js"):
         assert finders.find(asset), asset  # served by this site, not a CDN
+
+
+def test_facets_of_a_very_large_result_are_estimated_and_say_so(
+    client_for, make_incident, monkeypatch
+):
+    from incidents import facets
+
+    monkeypatch.setattr(facets, "EXACT_LIMIT", 10)
+    for number in range(1, 41):
+        make_incident(f"SYR-2020-{number:04d}", date_start=datetime.date(2020, 1, 1))
+    response = client_for("viewer").get(reverse("incidents:list"))
+    for facet in response.context["facets"]:
+        assert facet.estimated and "Estimated from a sample" in facet.note
+    assert "≈" in response.content.decode()
+    assert response.context["page"].paginator.count == 40  # the total stays exact
