@@ -256,14 +256,16 @@ def measure_exports(env, cookie, runs, path_db):
                 f"/{name}/incidents_incident.csv?_stream=on&_labels=on&_size=max",
                 count_lines=True,
             )
-            if lines != rows + 1:  # generated cells hold no line breaks: a line is a row
-                raise RuntimeError(f"Datasette sent {lines - 1:,} rows of {rows:,}")
-            figures.append((rows / total, first, size, datasette.peak_rss_mib()))
+            # generated cells hold no line breaks: a line is a row. Datasette may end a
+            # stream early (at 1M rows it stopped near 372,000): its rate is of what it sent.
+            sent = lines - 1
+            figures.append((sent / total, first, size, datasette.peak_rss_mib(), sent))
         results["datasette"] = {
             "rows_per_s": statistics.median(f[0] for f in figures),
             "first_byte_s": statistics.median(f[1] for f in figures),
             "mb": figures[0][2] / 1e6,
             "peak_rss_mib": max(f[3] for f in figures),
+            "rows_sent": min(f[4] for f in figures),
         }
     finally:
         datasette.stop()
@@ -449,6 +451,8 @@ def report(figures):
             f"{d['first_byte_s']:.2f} s   server peak {d['peak_rss_mib']:.0f} MiB"
             f"   → ours ×{ours['rows_per_s'] / d['rows_per_s']:.1f} (target ×3)"
         )
+        if d["rows_sent"] < figures["rows"]:
+            lines.append(f"     (Datasette ended its stream after {d['rows_sent']:,} rows)")
         lines.append(
             f"   stdlib sqlite3 + csv   {export['stdlib']['rows_per_s']:>10,.0f} rows/s   "
             f"(the ceiling; ours is {ours['rows_per_s'] / export['stdlib']['rows_per_s']:.0%})"
