@@ -315,11 +315,6 @@ class IncidentFilter(django_filters.FilterSet):
         fields = []
         form = IncidentFilterForm
 
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-        super().__init__(data, *args, **kwargs)
-
     # --- filtering -------------------------------------------------------------------
 
     def filter_nothing(self, queryset, name, value):

@@ -81,13 +81,11 @@ def places_of(qs, filterset=None):
     return result
 
 
-def zones(places=None):
+def zones():
     """Places with a radius of their own (al-Tanf's 55 km deconfliction zone)."""
     rows = Location.objects.filter(
         radius_km__isnull=False, latitude__isnull=False, longitude__isnull=False
     )
-    if places is not None:
-        rows = rows.filter(pk__in=[p.pk for p in places])
     return [
         {
             "name": row.name,
