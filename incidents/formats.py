@@ -8,6 +8,8 @@ These say what is wrong with the file, in a sentence, as ``ImportRefused``.
 import csv
 import io
 import json
+from contextlib import ExitStack
+from pathlib import Path
 
 import tablib
 from import_export.formats import base_formats
@@ -15,8 +17,12 @@ from import_export.formats import base_formats
 from .resources import ImportRefused
 
 
-def build_dataset(rows, describe_line):
-    """A dataset from a header row and data rows; blank lines are skipped."""
+def read_table(rows, describe_line):
+    """The header row, and an iterator of (line number, row) over the data rows.
+
+    Rows are read as they are needed, so a file of any length is checked and imported in
+    constant memory. Blank lines are skipped; a ragged row is refused with its line.
+    """
     rows = iter(rows)
     headers = None
     for headers in rows:
@@ -30,22 +36,70 @@ def build_dataset(rows, describe_line):
     if "" in (h.strip() for h in headers):
         position = [h.strip() for h in headers].index("") + 1
         raise ImportRefused(f"Column {position} of the header row has no name.")
+
+    def records():
+        for number, row in enumerate(rows, start=2):
+            row = list(row)
+            if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+                continue
+            while len(row) > len(headers) and (row[-1] is None or row[-1] == ""):
+                row.pop()
+            if len(row) != len(headers):
+                raise ImportRefused(
+                    f"{describe_line(number)} has {len(row)} cells but the header row has "
+                    f"{len(headers)}: a cell is missing or a separator is extra."
+                )
+            yield number, row
+
+    return headers, records()
+
+
+def build_dataset(rows, describe_line):
+    """A whole dataset, for the admin's preview: the same checks as ``read_table``."""
+    headers, records = read_table(rows, describe_line)
     dataset = tablib.Dataset(headers=headers)
-    for number, row in enumerate(rows, start=2):
-        row = list(row)
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
-            continue
-        while len(row) > len(headers) and (row[-1] is None or row[-1] == ""):
-            row.pop()
-        if len(row) != len(headers):
-            raise ImportRefused(
-                f"{describe_line(number)} has {len(row)} cells but the header row has "
-                f"{len(headers)}: a cell is missing or a separator is extra."
-            )
+    for _, row in records:
         dataset.append(row)
     if not len(dataset):
         raise ImportRefused("The file has a header row but no rows to import.")
     return dataset
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+NOT_CSV = "This is an Excel workbook (or another zip file), not CSV text: choose XLSX."
+NOT_UTF8 = "Save it as “CSV UTF-8”, or import it as XLSX."
+
+
+def nul_refused(line):
+    return ImportRefused(
+        f"Line {line} holds a NUL character: this is not a text CSV file "
+        "(a spreadsheet saved under a .csv name?)."
+    )
+
+
+def csv_lines(stream):
+    """Lines of a UTF-8 text file as they are read; bad bytes and NULs refused by line."""
+    number = 0
+    try:
+        for number, line in enumerate(stream, start=1):  # noqa: B007 (read after the loop)
+            if "\x00" in line:
+                raise nul_refused(number)
+            yield line
+    except UnicodeDecodeError as error:
+        raise ImportRefused(
+            f"The file is not UTF-8 text (byte 0x{error.object[error.start]:02x} after line "
+            f"{number}). {NOT_UTF8}"
+        ) from None
+
+
+def csv_rows(lines):
+    reader = csv.reader(lines)
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise ImportRefused(
+            f"The file is not valid CSV: {error} (line {reader.line_num})."
+        ) from None
 
 
 class CSV(base_formats.CSV):
@@ -58,63 +112,85 @@ class CSV(base_formats.CSV):
         return "rb"
 
     def create_dataset(self, in_stream):
-        if isinstance(in_stream, bytes) and in_stream.startswith(b"PK\x03\x04"):
-            raise ImportRefused(
-                "This is an Excel workbook (or another zip file), not CSV text: choose XLSX."
-            )
+        if isinstance(in_stream, bytes) and in_stream.startswith(ZIP_MAGIC):
+            raise ImportRefused(NOT_CSV)
         if isinstance(in_stream, bytes):
             try:
                 in_stream = in_stream.decode("utf-8-sig")
             except UnicodeDecodeError as error:
                 raise ImportRefused(
                     f"The file is not UTF-8 text (byte 0x{in_stream[error.start]:02x} at "
-                    f"position {error.start}). Save it as “CSV UTF-8”, or import it as XLSX."
+                    f"position {error.start}). {NOT_UTF8}"
                 ) from None
         if "\x00" in in_stream:
-            line = in_stream[: in_stream.index("\x00")].count("\n") + 1
-            raise ImportRefused(
-                f"Line {line} holds a NUL character: this is not a text CSV file "
-                "(a spreadsheet saved under a .csv name?)."
-            )
+            raise nul_refused(in_stream[: in_stream.index("\x00")].count("\n") + 1)
         in_stream = in_stream.lstrip("\ufeff")
-        try:
-            return build_dataset(csv.reader(io.StringIO(in_stream)), lambda n: f"Line {n}")
-        except csv.Error as error:
-            raise ImportRefused(f"The file is not valid CSV: {error}.") from None
+        return build_dataset(csv_rows(io.StringIO(in_stream)), lambda n: f"Line {n}")
+
+    def read_file(self, stack, path):
+        """(headers, records) read from the file as they are needed."""
+        binary = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)
+        if binary.read(4) == ZIP_MAGIC:
+            raise ImportRefused(NOT_CSV)
+        binary.seek(0)
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        return read_table(csv_rows(csv_lines(text)), lambda n: f"Line {n}")
 
 
 class XLSX(base_formats.XLSX):
     def create_dataset(self, in_stream):
+        with ExitStack() as stack:
+            return build_dataset(*self.sheet_rows(stack, io.BytesIO(in_stream)))
+
+    def read_file(self, stack, path):
+        return read_table(*self.sheet_rows(stack, path))
+
+    def sheet_rows(self, stack, source):
+        """The only sheet's rows (read-only, formulas as written), and how to name a row."""
         import zipfile
 
         import openpyxl
 
         try:
-            book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=False)
+            book = openpyxl.load_workbook(source, read_only=True, data_only=False)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
             raise ImportRefused(f"The file is not an Excel workbook (.xlsx): {error}.") from None
-        try:
-            sheets = book.sheetnames
-            if len(sheets) != 1:
-                raise ImportRefused(
-                    f"The workbook has {len(sheets)} sheets ({', '.join(sheets)}); an import "
-                    "reads exactly one. Keep only the sheet to import."
-                )
-            sheet = book[sheets[0]]
-            return build_dataset(
-                sheet.iter_rows(values_only=True), lambda n: f"Row {n} of sheet “{sheets[0]}”"
+        stack.callback(book.close)
+        sheets = book.sheetnames
+        if len(sheets) != 1:
+            raise ImportRefused(
+                f"The workbook has {len(sheets)} sheets ({', '.join(sheets)}); an import "
+                "reads exactly one. Keep only the sheet to import."
             )
-        finally:
-            book.close()
+        return (
+            book[sheets[0]].iter_rows(values_only=True),
+            lambda n: f"Row {n} of sheet “{sheets[0]}”",
+        )
 
 
 class JSON(base_formats.JSON):
+    """A list of objects with the same keys. Read whole: JSON has no rows to stream."""
+
     def create_dataset(self, in_stream):
+        headers, rows = self.objects(in_stream)
+        return tablib.Dataset(*rows, headers=headers)
+
+    def read_file(self, stack, path):
+        headers, rows = self.objects(Path(path).read_bytes())
+        return headers, enumerate(rows, start=2)  # numbered as the admin's rows are
+
+    def objects(self, in_stream):
         if isinstance(in_stream, bytes):
-            in_stream = in_stream.decode("utf-8-sig", errors="strict")
+            try:
+                in_stream = in_stream.decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise ImportRefused(
+                    f"The file is not UTF-8 text (byte 0x{in_stream[error.start]:02x} at "
+                    f"position {error.start})."
+                ) from None
         try:
             data = json.loads(in_stream)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
             raise ImportRefused(f"The file is not valid JSON: {error}.") from None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ImportRefused("A JSON import is a list of objects, one per row.")
@@ -126,7 +202,7 @@ class JSON(base_formats.JSON):
                 raise ImportRefused(
                     f"Object {number} has keys {sorted(item)}; the first has {sorted(headers)}."
                 )
-        return tablib.Dataset(*[[item[h] for h in headers] for item in data], headers=headers)
+        return headers, [[item[h] for h in headers] for item in data]
 
 
 FORMATS = [CSV, XLSX, JSON]

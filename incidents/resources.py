@@ -103,18 +103,24 @@ class StrictResource(resources.ModelResource):
     def get_import_order(self):
         return tuple(self._meta.fields)
 
+    def get_import_fields(self):
+        """The columns an import writes, once per resource rather than once per row (the
+        derived, read-only columns are left out here instead of being skipped per cell)."""
+        if getattr(self, "_import_fields", None) is None:
+            self._import_fields = [f for f in super().get_import_fields() if f.attribute]
+        return self._import_fields
+
     # --- whole-file checks -------------------------------------------------------------
 
     def known_columns(self):
         return [field.column_name for field in self.fields.values()]
 
-    def check_dataset(self, dataset):
-        """Every reason the file cannot be imported as a whole, in plain words."""
-        headers = dataset.headers or []
-        if not headers and not len(dataset):
-            return ["The file is empty: it has no header row and no rows."]
-        headers = [str(h).replace("\ufeff", "").strip() if h is not None else "" for h in headers]
-        dataset.headers = headers
+    @staticmethod
+    def normal_headers(headers):
+        return [str(h).replace("\ufeff", "").strip() if h is not None else "" for h in headers]
+
+    def check_headers(self, headers):
+        """Why the columns cannot be imported: unknown, repeated or missing ones."""
         problems = []
         known = self.known_columns()
         unknown = [h for h in headers if h not in known]
@@ -132,16 +138,29 @@ class StrictResource(resources.ModelResource):
         missing = [c for c in self.required_columns if c not in headers]
         if missing:
             problems.append("Missing required column(s): " + ", ".join(missing) + ".")
+        return problems
+
+    def check_cells(self, number, headers, row):
+        """Cells too long to be a fact (a pasted page, or an attempt to exhaust memory)."""
+        limit = settings.IMPORT_MAX_CELL_CHARS
+        return [
+            f"Line {number}, column “{header}”: the cell holds {len(value):,} "
+            f"characters; the limit is {limit:,}."
+            for header, value in zip(headers, row, strict=False)
+            if isinstance(value, str) and len(value) > limit
+        ]
+
+    def check_dataset(self, dataset):
+        """Every reason the file cannot be imported as a whole, in plain words."""
+        headers = dataset.headers or []
+        if not headers and not len(dataset):
+            return ["The file is empty: it has no header row and no rows."]
+        headers = dataset.headers = self.normal_headers(headers)
+        problems = self.check_headers(headers)
         if not len(dataset):
             problems.append("The file has a header row but no rows to import.")
-        limit = settings.IMPORT_MAX_CELL_CHARS
         for number, row in enumerate(dataset, start=2):
-            for header, value in zip(headers, row, strict=False):
-                if isinstance(value, str) and len(value) > limit:
-                    problems.append(
-                        f"Line {number}, column “{header}”: the cell holds {len(value):,} "
-                        f"characters; the limit is {limit:,}."
-                    )
+            problems.extend(self.check_cells(number, headers, row))
         if not problems:
             problems.extend(self.check_keys(dataset))
         return problems
@@ -199,16 +218,21 @@ class StrictResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return defuse(super().export_field(field, instance, **kwargs))
 
+    def describe_row(self, line, error_dict):
+        """(line, column, reason) for a row's validation errors, keyed by field or column."""
+        columns = {name: field.column_name for name, field in self.fields.items()}
+        columns.update({f.attribute: f.column_name for f in self.fields.values() if f.attribute})
+        return [
+            (line, None if name == NON_FIELD_ERRORS else columns.get(name, name), message)
+            for name, messages in error_dict.items()
+            for message in ValidationError(messages).messages
+        ]
+
     def describe_errors(self, result):
         """(line, column, reason) for everything wrong, lines counted as in the file."""
         described = [(None, None, str(error.error)) for error in result.base_errors]
-        columns = {name: field.column_name for name, field in self.fields.items()}
-        columns.update({f.attribute: f.column_name for f in self.fields.values() if f.attribute})
         for row in result.invalid_rows:
-            for name, messages in row.error_dict.items():
-                col = None if name == NON_FIELD_ERRORS else columns.get(name, name)
-                for message in messages:
-                    described.append((row.number + 1, col, str(message)))
+            described.extend(self.describe_row(row.number + 1, row.error_dict))
         for number, errors in result.row_errors():
             for error in errors:
                 described.append((number + 1, None, str(error.error)))
@@ -348,6 +372,9 @@ ROLE_COLUMNS = {
     "supporting": ActorRole.SUPPORTING,
     "mediators": ActorRole.MEDIATOR,
 }
+
+
+RELATIONS = ("location", "created_by", "updated_by")
 
 
 class IncidentResource(StrictResource):
@@ -518,9 +545,10 @@ class IncidentResource(StrictResource):
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         try:
-            # The row's ref found the instance; refs repeated in the file were refused.
+            # The row's ref found the instance; refs repeated in the file were refused. The
+            # related rows were read from the database by name: no query to check they exist.
             instance.full_clean(
-                exclude=errors.keys(), validate_unique=False, validate_constraints=False
+                exclude=[*errors, *RELATIONS], validate_unique=False, validate_constraints=False
             )
         except ValidationError as error:
             errors = error.update_error_dict(errors)

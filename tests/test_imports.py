@@ -1,5 +1,6 @@
 """Imports refuse bad files whole, with a message per problem; good files land once."""
 
+import csv
 import datetime
 import io
 import json
@@ -7,10 +8,12 @@ import re
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import override_settings
 
-from incidents.models import Incident, Location
+from incidents.models import Incident, IncidentActor, Location
 
 from .conftest import table_state
 
@@ -290,3 +293,159 @@ def test_an_import_can_move_actors_between_roles(load_seeds, tmp_path):
     roles = {(link.actor.name, link.role) for link in incident.incident_actors.all()}
     assert roles == {("US Air Force", "initiator"), ("Russian Armed Forces", "target")}
     assert Location.objects.filter(name="al-Tanf").exists()
+
+
+# --- the command's streaming loader (incidents.loader) ---------------------------------
+
+SUFFIX = {0: "csv", 1: "xlsx", 2: "json"}
+
+
+def run_import(path, *args):
+    """The command's outcome as an analyst reads it: (succeeded, everything it printed)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_incidents", str(path), *args, stdout=out, stderr=err)
+    except CommandError as error:
+        return False, err.getvalue() + str(error)
+    return True, out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_the_command_refuses_each_bad_file_with_its_message(load_seeds, tmp_path, case):
+    content, fmt, phrase = BAD_FILES[case]
+    path = tmp_path / f"incidents.{SUFFIX[fmt]}"
+    path.write_bytes(content)
+    before = table_state()
+    succeeded, said = run_import(path)
+    assert not succeeded
+    assert phrase in said
+    assert "othing was imported" in said
+    assert table_state() == before
+
+
+def snapshot():
+    """Incidents, their actors and their history as an analyst sees them (no timestamps)."""
+    incidents = sorted(
+        Incident.objects.values_list(
+            "ref",
+            "title",
+            "incident_type",
+            "date_start",
+            "date_end",
+            "location__name",
+            "status",
+            "created_by__username",
+            "updated_by__username",
+        )
+    )
+    links = sorted(IncidentActor.objects.values_list("incident__ref", "actor__name", "role"))
+    refs = dict(Incident.objects.values_list("pk", "ref"))  # ids differ between runs
+    history = sorted(
+        Incident.history.values_list("ref", "title", "history_type", "history_user__username")
+    ) + sorted(
+        (refs[incident], actor, role, kind)
+        for incident, actor, role, kind in IncidentActor.history.values_list(
+            "incident_id", "actor_id", "role", "history_type"
+        )
+    )
+    return incidents, links, history
+
+
+def mixed_file(tmp_path):
+    """New rows, a changed seed row (title and actors), and an unchanged seed row."""
+    path = tmp_path / "mixed.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "ref",
+                "title",
+                "incident_type",
+                "domain",
+                "date_start",
+                "date_end",
+                "location",
+                "initiators",
+                "targets",
+            ]
+        )
+        for n in range(1, 41):
+            writer.writerow(
+                [
+                    f"SYR-2025-{n:04d}",
+                    f"Intercept {n}",
+                    "air_intercept",
+                    "air",
+                    "2025-02-03",
+                    "",
+                    "al-Tanf",
+                    "Russian Aerospace Forces",
+                    "US Air Force" if n % 2 else "",
+                ]
+            )
+        writer.writerow(
+            [
+                "SYR-2023-0002",
+                "Retitled intercept",
+                "air_intercept",
+                "air",
+                "2023-03-01",
+                "2023-03-01",
+                "",
+                "US Air Force",
+                "",
+            ]
+        )
+    return path
+
+
+def test_the_command_writes_what_the_admin_import_writes(load_seeds, tmp_path):
+    """The same file through the admin's Resource and through the command's bulk loader
+    gives the same incidents, links and history rows."""
+    from incidents.formats import CSV
+    from incidents.resources import IncidentResource
+
+    path = mixed_file(tmp_path)
+    user = get_user_model().objects.create(username="importer-1")
+    with transaction.atomic():
+        result = IncidentResource().import_data(CSV().create_dataset(path.read_bytes()), user=user)
+        assert not result.has_errors() and not result.has_validation_errors()
+        through_admin = snapshot()
+        transaction.set_rollback(True)
+    succeeded, said = run_import(path, "--user", "importer-1")
+    assert succeeded, said
+    assert "41 row(s): 40 new, 1 updated, 0 unchanged" in said
+    assert snapshot() == through_admin
+    # Imported again, nothing changes and nothing is recorded.
+    state = table_state()
+    succeeded, said = run_import(path, "--user", "importer-1")
+    assert "0 new, 0 updated, 41 unchanged" in said
+    assert table_state() == state
+
+
+def test_a_problem_late_in_a_long_file_leaves_nothing(load_seeds, tmp_path):
+    """Rows are written a chunk at a time, inside one transaction: a bad row after
+    several chunks, or a ref repeated chunks apart, still leaves nothing behind."""
+    path = tmp_path / "long.csv"
+    lines = [HEADER.strip()]
+    for n in range(1, 5001):
+        lines.append(GOOD.strip().replace("SYR-2025-0100", f"SYR-2024-{n:04d}"))
+    lines[4500] = lines[4500].replace("al-Tanf", "Atlantis")  # line 4,501 of the file
+    lines[4000] = lines[4000].replace("SYR-2024-4000", "SYR-2024-0009")  # line 4,001
+    path.write_text("\n".join(lines) + "\n")
+    before = table_state()
+    succeeded, said = run_import(path)
+    assert not succeeded
+    assert "line 4501, column location: Unknown location “Atlantis”" in said
+    assert "appears on lines 10, 4001" in said
+    assert "2 problem(s); nothing was imported" in said
+    assert table_state() == before
+
+
+def test_a_dry_run_counts_and_writes_nothing(load_seeds, tmp_path):
+    path = mixed_file(tmp_path)
+    before = table_state()
+    succeeded, said = run_import(path, "--dry-run")
+    assert succeeded
+    assert "40 new, 1 updated, 0 unchanged (dry run: nothing written)" in said
+    assert table_state() == before

@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
+from incidents.bulk import insert_sql
 from incidents.models import (
     Actor,
     ActorRole,
@@ -275,13 +276,3 @@ class Command(BaseCommand):
                 no_style(), [Incident, IncidentActor, IncidentAircraft, IncidentSource]
             ):
                 cursor.execute(sql)
-
-
-def insert_sql(model, names):
-    """INSERT for these fields of a model, with one placeholder each."""
-    columns = [model._meta.get_field(name).column for name in names]
-    quote = connection.ops.quote_name
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )

@@ -1,17 +1,20 @@
-"""Import a CSV, XLSX or JSON file through the same Resource as the admin.
+"""Import a CSV, XLSX or JSON file, checked by the same Resource as the admin.
 
-The file is checked as a whole, then row by row; anything wrong and nothing is written
-(one transaction). ``--dry-run`` checks and reports without writing anything, history
-included.
+Incidents stream through ``incidents.loader`` (bulk writes, history included); the other
+tables go through the Resource's own import. Either way the file is checked as a whole and
+row by row, and anything wrong means nothing is written (one transaction). ``--dry-run``
+checks and reports without writing anything, history included.
 """
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.formats import CSV, JSON, XLSX
+from incidents.loader import IncidentLoader
 from incidents.resources import RESOURCES, ImportRefused
 
 SHOWN = 100  # problems listed; the count says how many more there are
@@ -48,11 +51,50 @@ class Command(BaseCommand):
                 user = get_user_model().objects.get(username=options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named {options['user']!r}.") from None
+        if options["table"] == "incidents":
+            problems, counts = self.load_incidents(path, file_format, user, options["dry_run"])
+        else:
+            problems, counts = self.load_table(path, file_format, user, options)
+        if problems:
+            for line, column, reason in problems[:SHOWN]:
+                where = ", ".join(
+                    p
+                    for p in (f"line {line}" if line else "", f"column {column}" if column else "")
+                    if p
+                )
+                self.stderr.write(f"{path.name}: {where + ': ' if where else ''}{reason}")
+            if len(problems) > SHOWN:
+                self.stderr.write(f"{path.name}: … and {len(problems) - SHOWN} more.")
+            raise CommandError(f"{path.name}: {len(problems)} problem(s); nothing was imported.")
+        rows, new, updated, unchanged = counts
+        self.stdout.write(
+            f"{path.name}: {rows} row(s): {new} new, {updated} updated, {unchanged} unchanged"
+            + (" (dry run: nothing written)." if options["dry_run"] else ".")
+        )
+
+    def load_incidents(self, path, file_format, user, dry_run):
+        """Incidents stream through the bulk loader: any size, in constant memory."""
+        bar = self.progress_bar(None)
+        loader = IncidentLoader(
+            user=user,
+            change_reason=f"import_incidents {path.name}",
+            progress=bar.update if bar is not None else None,
+        )
+        try:
+            with ExitStack() as stack:
+                if bar is not None:
+                    stack.callback(bar.close)
+                outcome = loader.load(*file_format.read_file(stack, path), dry_run=dry_run)
+        except ImportRefused as error:
+            raise CommandError(f"{path.name}: {error} Nothing was imported.") from None
+        return outcome.problems, (outcome.rows, outcome.new, outcome.updated, outcome.unchanged)
+
+    def load_table(self, path, file_format, user, options):
+        """The reference tables (hundreds of rows) go through the admin's Resource."""
         try:
             dataset = file_format.create_dataset(path.read_bytes())
         except ImportRefused as error:
             raise CommandError(f"{path.name}: {error} Nothing was imported.") from None
-
         resource = RESOURCES[options["table"]]()
         bar = self.progress_bar(len(dataset))
         if bar is not None:
@@ -67,26 +109,16 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
-
-        problems = resource.describe_errors(result)
-        if problems:
-            for line, column, reason in problems[:SHOWN]:
-                where = ", ".join(
-                    p
-                    for p in (f"line {line}" if line else "", f"column {column}" if column else "")
-                    if p
-                )
-                self.stderr.write(f"{path.name}: {where + ': ' if where else ''}{reason}")
-            raise CommandError(f"{path.name}: {len(problems)} problem(s); nothing was imported.")
         totals = result.totals
-        self.stdout.write(
-            f"{path.name}: {len(dataset)} row(s): {totals['new']} new, {totals['update']} "
-            f"updated, {totals['skip']} unchanged"
-            + (" (dry run: nothing written)." if options["dry_run"] else ".")
+        return resource.describe_errors(result), (
+            len(dataset),
+            totals["new"],
+            totals["update"],
+            totals["skip"],
         )
 
     def progress_bar(self, total):
-        if not sys.stderr.isatty() or total < 100:
+        if not sys.stderr.isatty() or (total is not None and total < 100):
             return None
         from tqdm import tqdm
 

@@ -1,0 +1,133 @@
+"""Plain ``executemany`` inserts, history rows included, for the bulk loader and generator.
+
+``bulk_create`` prepares every value of every row through the field's full save path and
+builds an SQL statement per batch; with history that is four model instances and four
+statements per incident, most of an import's time. Here each model gets one prepared
+INSERT, values are adapted only where the database needs it (dates and datetimes), and
+ids are reserved in advance so that links and history rows can name their rows.
+"""
+
+from django.db import connection, models
+
+HISTORY_OWN = {"history_id"}
+
+
+def insert_sql(model, names):
+    """INSERT for these fields of a model, with one placeholder each."""
+    columns = [model._meta.get_field(name).column for name in names]
+    quote = connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+
+
+def adapter(field):
+    """What turns a field's Python value into the driver's, or None when nothing does."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value
+    return None
+
+
+def reserve_ids(model, count):
+    """``count`` new primary keys for ``model``, never used before, in order.
+
+    Call inside the transaction that inserts them. On PostgreSQL they come from the
+    table's sequence; on SQLite the writer holds the database's write lock (transactions
+    begin IMMEDIATE), so the numbers after the highest ever given are free.
+    """
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}"  # noqa: S608
+        )
+        top = cursor.fetchone()[0] or 0
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            top = max(top, row[0] if row else 0)
+    return list(range(top + 1, top + 1 + count))
+
+
+class Inserter:
+    """Inserts instances of one model (ids set), and their history rows if it keeps one."""
+
+    def __init__(self, model):
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.sql = insert_sql(model, [f.name for f in fields])
+        self.columns = [(f.attname, adapter(f)) for f in fields]
+        history = getattr(model, "history", None)
+        self.history_model = history.model if history is not None else None
+        if self.history_model is not None:
+            tracked = self.history_model.tracked_fields
+            self.tracked = [(f.attname, adapter(f)) for f in tracked]
+            self.history_sql = insert_sql(
+                self.history_model,
+                [f.name for f in tracked]
+                + ["history_date", "history_change_reason", "history_type", "history_user"],
+            )
+
+    def insert(self, instances, ids=True):
+        """INSERT the instances; with ``ids``, reserve their primary keys first."""
+        if not instances:
+            return
+        if ids:
+            for instance, pk in zip(
+                instances, reserve_ids(self.model, len(instances)), strict=True
+            ):
+                instance.pk = pk
+                instance._state.adding = False
+                instance._state.db = connection.alias
+        with connection.cursor() as cursor:
+            cursor.executemany(self.sql, [row(instance, self.columns) for instance in instances])
+
+    def update(self, instances, names):
+        """UPDATE these fields of instances already in the table, by primary key."""
+        if not instances:
+            return
+        fields = [self.model._meta.get_field(name) for name in names]
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(self.model._meta.db_table)} SET "  # noqa: S608
+            + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            + f" WHERE {quote(self.model._meta.pk.column)} = %s"
+        )
+        columns = [(f.attname, adapter(f)) for f in fields]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql, [row(instance, columns) + [instance.pk] for instance in instances]
+            )
+
+    def record(self, instances, history_type, user, reason, date):
+        """History rows ('+' created, '~' changed) for instances already written."""
+        if self.history_model is None or not instances:
+            return
+        tail = [
+            connection.ops.adapt_datetimefield_value(date),
+            reason[:100] or None,  # the column holds 100 characters
+            history_type,
+            getattr(user, "pk", None),
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                self.history_sql, [row(instance, self.tracked) + tail for instance in instances]
+            )
+
+
+def row(instance, columns):
+    return [
+        getattr(instance, name) if adapt is None else adapt(getattr(instance, name))
+        for name, adapt in columns
+    ]
