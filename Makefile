@@ -7,10 +7,13 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: help install run serve-setup test lint fixtures bench clean
+.PHONY: help install run serve test lint fixtures bench clean
+WORKERS ?= 3
+HOST    ?= 127.0.0.1
 
 help:
 	@echo "make run    - install, migrate, load the seed incidents, serve at http://127.0.0.1:$(PORT)/"
+	@echo "make serve  - production: migrate, collect static files, gunicorn on \$$DATABASE_URL (see README, Operations)"
 	@echo "make test   - install, then ruff, migration check and the pytest suite"
 	@echo "make bench  - build a 1,000,000-incident database in var/bench/ and measure (about 15 min)"
 	@echo "make clean  - remove the virtual environment (var/ with the database is kept)"
@@ -34,6 +37,15 @@ run: fixtures
 	$(MANAGE) ensure_admin
 	@echo "Serving at http://127.0.0.1:$(PORT)/ (admin login at /admin/). Ctrl-C stops."
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production: settings from the environment (DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL),
+# static files collected and served by whitenoise, gunicorn behind an HTTPS proxy.
+serve: install
+	$(MANAGE) check --deploy --fail-level WARNING
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput -v0
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--timeout 900 --access-logfile - --forwarded-allow-ips 127.0.0.1
 
 lint: install
 	$(BIN)/ruff check .

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # last, so that it sees a view's exception first: a lock that outlasts the wait is a 503
+    "incidents.middleware.DatabaseBusyMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [

@@ -4,6 +4,16 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+
+class FaviconView(RedirectView):
+    """The icon's URL is looked up per request: in production it is the hashed name from
+    the collected static files' manifest, which does not exist when the URLs are loaded
+    (``manage.py check`` and ``collectstatic`` itself run before it does)."""
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("incidents/favicon.svg")
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(
@@ -14,5 +24,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("incidents.urls")),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("incidents/favicon.svg"))),
+    path("favicon.ico", FaviconView.as_view()),
 ]

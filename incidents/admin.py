@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone
@@ -243,6 +244,8 @@ class SourceAdmin(IncidentCountAdmin):
     list_filter = ["reliability"]
     search_fields = ["title", "publisher", "author", "url"]
     incident_filter = "incident_sources__source__id__exact"
+    # A URL typed without its scheme is taken as https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="published", ordering="published_on")
     def published(self, obj):
