@@ -62,6 +62,9 @@ def sort_links(filterset):
     return links
 
 
+MAX_REDIRECT_URL = 8192
+
+
 class IncidentListView(AnalystMixin, TemplateView):
     template_name = "incidents/incident_list.html"
     extra_context = {"nav": "incidents"}
@@ -71,8 +74,11 @@ class IncidentListView(AnalystMixin, TemplateView):
         # bookmark and share says only what the filter is.
         given = [(name, value) for name, values in request.GET.lists() for value in values]
         kept = [(name, value) for name, value in given if value.strip()]
-        if len(kept) < len(given):
-            return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+        target = request.path + (f"?{urlencode(kept)}" if kept else "")
+        # A URL too long to redirect to (Django refuses 16 KB) is shown as it is: its
+        # filter says what is wrong with the oversized value.
+        if len(kept) < len(given) and len(target) <= MAX_REDIRECT_URL:
+            return HttpResponseRedirect(target)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -252,6 +258,13 @@ class ReferenceListView(AnalystMixin, ListView):
         return self.model.objects.annotate(
             incident_count=Count(self.count_through, distinct=True)
         ).order_by(*self.model._meta.ordering)
+
+    def paginate_queryset(self, queryset, page_size):
+        """As the incident list does: a page out of range or not a number shows the
+        nearest page (``get_page``) instead of a 404."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
 
 
 class ActorListView(ReferenceListView):
