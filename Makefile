@@ -7,7 +7,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: help install run serve test lint fixtures bench clean
+.PHONY: help install run serve test lint audit fixtures bench clean
 WORKERS ?= 3
 HOST    ?= 127.0.0.1
 
@@ -50,6 +50,13 @@ serve: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive incidents config --severity-level medium
+
+# Known vulnerabilities in the installed dependencies. It asks pypi.org's JSON API, so it
+# needs that host (a registry mirror is not enough); --strict fails on any package it
+# could not check rather than passing it silently.
+audit: install
+	$(BIN)/pip-audit --strict --skip-editable
 
 test: lint
 	$(MANAGE) makemigrations --check --dry-run
