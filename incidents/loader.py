@@ -44,8 +44,19 @@ class Rollback(Exception):
 
 
 class IncidentLoader:
-    def __init__(self, user=None, change_reason="", chunk_size=CHUNK, progress=None):
-        self.resource = IncidentResource()
+    def __init__(
+        self,
+        user=None,
+        change_reason="",
+        chunk_size=CHUNK,
+        progress=None,
+        resource=None,
+        report=None,
+    ):
+        self.resource = resource or IncidentResource()
+        #: called per row as report(line, import type, instance, row, ValidationError or
+        #: None), in the file's order within a chunk (the admin builds its Result with it)
+        self.report = report
         self.user = user if getattr(user, "pk", None) else None
         self.change_reason = change_reason
         self.chunk_size = chunk_size
@@ -103,7 +114,7 @@ class IncidentLoader:
         existing = Incident.objects.in_bulk([ref for _, ref, _ in rows], field_name="ref")
         links = self.current_links(incident.pk for incident in existing.values())
 
-        new, changed = [], []
+        new, changed, done = [], [], []
         for number, ref, row in rows:
             instance = existing.get(ref) or Incident()
             before = [getattr(instance, name) for name in TRACKED]
@@ -116,6 +127,8 @@ class IncidentLoader:
                 self.resource.validate_instance(instance, errors)
             except ValidationError as error:
                 outcome.problems.extend(self.resource.describe_row(number, error.error_dict))
+                if self.report is not None:
+                    self.report(number, "invalid", instance, row, error)
                 continue
             if outcome.problems:
                 continue  # the file is refused: check the rest, write nothing
@@ -126,16 +139,21 @@ class IncidentLoader:
             )
             if instance.pk is not None and roles_same and before == self.tracked(instance):
                 outcome.unchanged += 1
+                done.append((number, "skip", instance, row))
                 continue
             self.resource.before_save_instance(
                 instance, row, user=self.user, change_reason=self.change_reason
             )
             (changed if instance.pk else new).append(instance)
+            done.append((number, "update" if instance.pk else "new", instance, row))
         if outcome.problems:
             return
         self.write(new, changed, links)
         outcome.new += len(new)
         outcome.updated += len(changed)
+        if self.report is not None:
+            for number, import_type, instance, row in done:
+                self.report(number, import_type, instance, row, None)
 
     @staticmethod
     def tracked(instance):

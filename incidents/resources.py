@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from import_export import fields, resources
-from import_export.results import Error
+from import_export.results import Error, RowResult
 
 from .cells import aircraft_cell, incident_url, role_cells, sources_cell, utc_timestamp
 from .models import (
@@ -27,7 +27,6 @@ from .models import (
     DatePrecision,
     Domain,
     Incident,
-    IncidentActor,
     IncidentAircraft,
     IncidentSource,
     IncidentType,
@@ -183,17 +182,25 @@ class StrictResource(resources.ModelResource):
             if len(lines) > 1
         ]
 
+    def new_result(self, dataset):
+        result = self.get_result_class()()
+        result.diff_headers = self.get_diff_headers()
+        result.total_rows = len(dataset)
+        return result
+
+    def refused(self, dataset, problems, raise_errors):
+        """The result of a file refused as a whole: its reasons, and no row."""
+        result = self.new_result(dataset)
+        for problem in problems:
+            result.append_base_error(Error(ImportRefused(problem)))
+        if raise_errors:
+            raise ImportRefused(" ".join(problems))
+        return result
+
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         problems = self.check_dataset(dataset)
         if problems:
-            result = self.get_result_class()()
-            result.diff_headers = self.get_diff_headers()
-            result.total_rows = len(dataset)
-            for problem in problems:
-                result.append_base_error(Error(ImportRefused(problem)))
-            if raise_errors:
-                raise ImportRefused(" ".join(problems))
-            return result
+            return self.refused(dataset, problems, raise_errors)
         kwargs["rollback_on_validation_errors"] = True
         kwargs["use_transactions"] = True
         kwargs["lookup_cache"] = {}
@@ -560,6 +567,43 @@ class IncidentResource(StrictResource):
 
     # --- import ------------------------------------------------------------------------
 
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        """The admin's preview and confirm go through the bulk loader, as the command does:
+        the same checks per row (``import_instance``, ``validate_instance`` below), written
+        a chunk at a time instead of a savepoint, a save and a history row per row."""
+        from .loader import IncidentLoader
+
+        problems = self.check_dataset(dataset)
+        if problems:
+            return self.refused(dataset, problems, raise_errors)
+        result = self.new_result(dataset)
+        result.add_dataset_headers(dataset.headers)
+
+        def report(number, import_type, instance, row, error):
+            if error is not None:
+                result.append_invalid_row(number - 1, row, error)
+                result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+                return
+            row_result = self.get_row_result_class()()
+            row_result.import_type = import_type
+            row_result.add_instance_info(instance)
+            row_result.instance = instance
+            result.append_row_result(row_result)
+            result.increment_row_result_total(row_result)
+            if self.progress is not None:
+                self.progress()
+
+        loader = IncidentLoader(
+            user=kwargs.get("user"),
+            change_reason=kwargs.get("change_reason") or "import",
+            resource=self,
+            report=report,
+        )
+        outcome = loader.load(dataset.headers, enumerate(dataset, start=2), dry_run=dry_run)
+        if raise_errors and outcome.problems:
+            raise ImportRefused("; ".join(reason for _, _, reason in outcome.problems[:10]))
+        return result
+
     def actor_named(self, name):
         if name not in self.actor_cache:
             self.actor_cache[name] = NaturalKeyWidget(
@@ -598,28 +642,6 @@ class IncidentResource(StrictResource):
         if errors:
             raise ValidationError(errors)
 
-    def current_roles(self, instance):
-        if instance.pk is None:
-            return {}
-        roles = defaultdict(set)
-        for actor_id, role in IncidentActor.objects.filter(incident=instance).values_list(
-            "actor_id", "role"
-        ):
-            roles[role].add(actor_id)
-        return roles
-
-    def roles_unchanged(self, instance):
-        current = self.current_roles(instance)
-        return all(
-            {a.pk for a in actors} == current.get(role, set())
-            for role, actors in instance._imported_roles.items()
-        )
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        return super().skip_row(
-            instance, original, row, import_validation_errors
-        ) and self.roles_unchanged(instance)
-
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
         user = kwargs.get("user")
@@ -628,22 +650,6 @@ class IncidentResource(StrictResource):
         instance.updated_by = user
         if instance.pk is None:
             instance.created_by = user
-
-    def after_save_instance(self, instance, row, **kwargs):
-        current = self.current_roles(instance)
-        history_user = getattr(instance, "_history_user", None)
-        for role, actors in instance._imported_roles.items():
-            wanted = {a.pk for a in actors}
-            for link in IncidentActor.objects.filter(
-                incident=instance, role=role, actor_id__in=current.get(role, set()) - wanted
-            ):
-                link._history_user = history_user
-                link.delete()
-            for actor in actors:
-                if actor.pk not in current.get(role, set()):
-                    link = IncidentActor(incident=instance, actor=actor, role=role)
-                    link._history_user = history_user
-                    link.save()
 
 
 class IncidentAircraftResource(StrictResource):

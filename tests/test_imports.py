@@ -5,12 +5,12 @@ import datetime
 import io
 import json
 import re
+from collections import Counter
 
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.test import override_settings
 
 from incidents.models import Incident, IncidentActor, Location
@@ -399,28 +399,92 @@ def mixed_file(tmp_path):
     return path
 
 
-def test_the_command_writes_what_the_admin_import_writes(load_seeds, tmp_path):
-    """The same file through the admin's Resource and through the command's bulk loader
-    gives the same incidents, links and history rows."""
-    from incidents.formats import CSV
-    from incidents.resources import IncidentResource
+def expected_after_mixed_file(before):
+    """What the mixed file must leave, written out rather than computed."""
+    incidents, links, history = before
+    new = [
+        (f"SYR-2025-{n:04d}", f"Intercept {n}", "air_intercept", datetime.date(2025, 2, 3),
+         datetime.date(2025, 2, 3), "al-Tanf", "reported", "importer-1", "importer-1")
+        for n in range(1, 41)
+    ]  # fmt: skip
+    old = [row for row in incidents if row[0] == "SYR-2023-0002"][0]
+    changed = ("SYR-2023-0002", "Retitled intercept", "air_intercept", datetime.date(2023, 3, 1),
+               datetime.date(2023, 3, 1), None, old[6], old[7], "importer-1")  # fmt: skip
+    incidents = sorted([row for row in incidents if row[0] != "SYR-2023-0002"] + new + [changed])
+    new_links = [
+        (f"SYR-2025-{n:04d}", "Russian Aerospace Forces", "initiator") for n in range(1, 41)
+    ]
+    new_links += [(f"SYR-2025-{n:04d}", "US Air Force", "target") for n in range(1, 41, 2)]
+    links = sorted(
+        [link for link in links if link[0] != "SYR-2023-0002"]
+        + new_links
+        + [("SYR-2023-0002", "US Air Force", "initiator")]
+    )
+    return incidents, links
 
+
+def test_an_import_adds_changes_and_skips_rows_with_their_history(load_seeds, tmp_path):
+    """New rows land with their actors; a changed row gets its new title and actors (the
+    old links removed); history records each, under the importing user."""
     path = mixed_file(tmp_path)
-    user = get_user_model().objects.create(username="importer-1")
-    with transaction.atomic():
-        result = IncidentResource().import_data(CSV().create_dataset(path.read_bytes()), user=user)
-        assert not result.has_errors() and not result.has_validation_errors()
-        through_admin = snapshot()
-        transaction.set_rollback(True)
+    get_user_model().objects.create(username="importer-1")
+    before = snapshot()
     succeeded, said = run_import(path, "--user", "importer-1")
     assert succeeded, said
     assert "41 row(s): 40 new, 1 updated, 0 unchanged" in said
-    assert snapshot() == through_admin
+    incidents, links, _ = snapshot()
+    expected_incidents, expected_links = expected_after_mixed_file(before)
+    assert set(incidents) ^ set(expected_incidents) == set()  # names any row that differs
+    assert set(links) ^ set(expected_links) == set()
+    assert (incidents, links) == (expected_incidents, expected_links)
+    kinds = Counter(
+        (kind, user)
+        for _, _, kind, user in Incident.history.values_list(
+            "ref", "title", "history_type", "history_user__username"
+        ).filter(history_user__username="importer-1")
+    )
+    assert kinds == {("+", "importer-1"): 40, ("~", "importer-1"): 1}
+    link_kinds = Counter(
+        IncidentActor.history.filter(history_user__username="importer-1").values_list(
+            "history_type", flat=True
+        )
+    )
+    removed = len([link for link in before[1] if link[0] == "SYR-2023-0002"])
+    assert link_kinds == {"+": 40 + 20 + 1, "-": removed}
     # Imported again, nothing changes and nothing is recorded.
     state = table_state()
     succeeded, said = run_import(path, "--user", "importer-1")
     assert "0 new, 0 updated, 41 unchanged" in said
     assert table_state() == state
+
+
+def test_the_admins_preview_and_confirm_write_what_the_command_writes(
+    load_seeds, tmp_path, client_for
+):
+    path = mixed_file(tmp_path)
+    client = client_for("importer")
+    before = snapshot()
+    preview = client.post(URL, upload(path.read_bytes(), name="mixed.csv"))
+    page = preview.content.decode()
+    assert snapshot() == before
+    kinds = Counter(re.findall(r'class="import-type">\s*(\w+)', page))
+    assert kinds == {"New": 40, "Update": 1}
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+    confirm = client.post(
+        "/admin/incidents/incident/process_import/",
+        {k: fields[k] for k in ("import_file_name", "original_file_name", "format", "resource")},
+    )
+    assert confirm.status_code == 302
+    incidents, links, _ = snapshot()
+    expected_incidents, expected_links = expected_after_mixed_file(before)
+    # the same rows as the command writes, under the admin's user
+    assert links == expected_links
+    assert [row[:7] for row in incidents] == [row[:7] for row in expected_incidents]
+    assert Incident.objects.get(ref="SYR-2025-0001").created_by.username == "importer"
+    assert Incident.history.filter(history_user__username="importer").count() == 41
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.filter(user__username="importer").count() == 41
 
 
 def test_a_problem_late_in_a_long_file_leaves_nothing(load_seeds, tmp_path):
