@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -168,6 +169,11 @@ def build(rows, env):
         manage("migrate", "--noinput", "-v0", env=env)
         manage("generate_incidents", "--count", str(rows), "--seed", "1", env=env)
         marker.write_text(f"{time.perf_counter() - started:.0f}")
+    return path, env, session_cookie(env), float(marker.read_text())
+
+
+def session_cookie(env):
+    """A logged-in session of the superuser "bench" in the database ``env`` names."""
     session = (
         manage(
             "shell",
@@ -189,10 +195,10 @@ def build(rows, env):
         .strip()
         .splitlines()[-1]
     )
-    return path, env, {"Cookie": f"sessionid={session}"}, float(marker.read_text())
+    return {"Cookie": f"sessionid={session}"}
 
 
-def gunicorn(env):
+def gunicorn(env, workers=1):
     port = free_port()
     command = [
         str(BIN / "gunicorn"),
@@ -200,7 +206,7 @@ def gunicorn(env):
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "1",
+        str(workers),
         "--timeout",
         "900",
     ]
@@ -318,6 +324,118 @@ def measure_pages(env, cookie, runs, path_db):
     finally:
         datasette.stop()
     return results
+
+
+def measure_load(env, cookie, path_db, seconds, users, import_rows):
+    """50 users for 2 minutes against gunicorn (3 workers, as `make serve`): analysts
+    listing, filtering and opening incidents, one exporting a year at a time, two editors
+    adding incidents in the admin. On SQLite (a copy of the bench database) an import of
+    ``import_rows`` runs meanwhile, so the editors' saves meet its write lock."""
+    work = Path(tempfile.mkdtemp(prefix="bench-load-", dir=BENCH))
+    importer, ended = None, []
+    try:
+        if path_db is not None:
+            copy = work / "load.sqlite3"
+            shutil.copyfile(path_db, copy)
+            env = {**env, "DATABASE_URL": f"sqlite:///{copy}"}
+        server = gunicorn(env, workers=3)
+        try:
+            if path_db is not None and import_rows:
+                csv_path = work / "load-import.csv"
+                import_file(copy, import_rows, csv_path)
+                importer = subprocess.Popen(
+                    [PYTHON, "manage.py", "import_incidents", str(csv_path)],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+                started = time.perf_counter()
+                threading.Thread(
+                    target=lambda: (importer.wait(), ended.append(time.perf_counter())),
+                    daemon=True,
+                ).start()
+            prefix = work / "locust"
+            subprocess.run(
+                [
+                    str(BIN / "locust"),
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "--headless",
+                    "--users",
+                    str(users),
+                    "--spawn-rate",
+                    "10",
+                    "--run-time",
+                    f"{seconds}s",
+                    "--host",
+                    f"http://127.0.0.1:{server.port}",
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--loglevel",
+                    "ERROR",
+                ],
+                cwd=ROOT,
+                env={**env, "BENCH_COOKIE": cookie["Cookie"]},
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        finally:
+            server.stop()
+        if importer is not None:
+            importer.wait(timeout=900)
+            while not ended:
+                time.sleep(0.05)
+        with open(f"{prefix}_stats.csv", newline="") as handle:
+            stats = {
+                row["Name"]: {
+                    "requests": int(row["Request Count"]),
+                    "failures": int(row["Failure Count"]),
+                    "p50_ms": float(row["50%"] or 0),
+                    "p95_ms": float(row["95%"] or 0),
+                }
+                for row in csv.DictReader(handle)
+            }
+        with open(f"{prefix}_failures.csv", newline="") as handle:
+            failures = [
+                (row["Name"], row["Error"], int(row["Occurrences"]))
+                for row in csv.DictReader(handle)
+            ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    busy = sum(n for _, error, n in failures if "503" in error)
+    server_errors = sum(
+        n for _, error, n in failures if re.search(r"\b5\d\d\b", error) and "503" not in error
+    )
+    return {
+        "users": users,
+        "seconds": seconds,
+        "pages": stats,
+        "failures": failures,
+        "server_errors": server_errors,
+        "busy_503": busy,
+        "import_rows": import_rows if importer is not None else 0,
+        "import_ok": importer is not None and importer.returncode == 0,
+        "import_s": ended[0] - started if importer is not None else None,
+    }
+
+
+def postgres_build(env, rows):
+    """The PostgreSQL database DATABASE_URL names, migrated and holding ``rows`` generated
+    incidents (made once; generate_incidents refuses a second set)."""
+    manage("migrate", "--noinput", "-v0", env=env)
+    count = manage(
+        "shell",
+        "-c",
+        "from incidents.models import Incident\n"
+        "print(Incident.objects.filter(ref__startswith='G').count())",
+        env=env,
+        capture=True,
+    )
+    if int(count.strip().splitlines()[-1]) == 0:
+        print(f"Generating {rows:,} incidents in PostgreSQL …", flush=True)
+        manage("generate_incidents", "--count", str(rows), "--seed", "1", env=env)
 
 
 IMPORT_COLUMNS = [
@@ -533,7 +651,34 @@ def report(figures):
             if "seconds" in figure:
                 extra = f"   {figure['seconds']:.1f} s (target < 10 s)"
             lines.append(f"   {name:<36} {figure['rows_per_s']:>8,.0f} rows/s{extra}")
+    if "postgres" in figures:
+        lines += ["", "5. PostgreSQL (same rows)"]
+        lines += report_export(figures["postgres"]["export"], figures["rows"])[2:]
+        lines += report_pages(figures["postgres"]["pages"])[1:]
+    for backend, load in figures.get("load", {}).items():
+        lines += report_load(backend, load)
     return "\n".join(lines)
+
+
+def report_load(backend, load):
+    lines = [
+        "",
+        f"6. Load on {backend}: {load['users']} users for {load['seconds']} s, gunicorn with 3 "
+        "workers (p50 / p95 ms, requests)",
+    ]
+    for name, figure in load["pages"].items():
+        lines.append(
+            f"   {name:<30} {figure['p50_ms']:>7.0f} / {figure['p95_ms']:<7.0f} "
+            f"{figure['requests']:>6,} requests, {figure['failures']} failed"
+        )
+    lines.append(f"   5xx other than 503: {load['server_errors']}")
+    if load["import_rows"]:
+        lines.append(
+            f"   meanwhile import_incidents of {load['import_rows']:,} rows "
+            f"({'done' if load['import_ok'] else 'FAILED'} in {load['import_s']:.0f} s): "
+            f"editors' saves answered 503 (busy, nothing saved) {load['busy_503']} times"
+        )
+    return lines
 
 
 def report_export(export, rows):
@@ -581,13 +726,17 @@ def main():
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["exports", "pages", "imports"],
-        default=["exports", "pages", "imports"],
-        help="measure only these (default: all)",
+        choices=["exports", "pages", "imports", "load", "postgres"],
+        default=["exports", "pages", "imports", "load", "postgres"],
+        help="measure only these (default: all; postgres needs DATABASE_URL)",
     )
+    parser.add_argument("--load-seconds", type=int, default=120)
+    parser.add_argument("--load-users", type=int, default=50)
+    parser.add_argument("--load-import-rows", type=int, default=100_000)
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
+    postgres_url = os.environ.get("DATABASE_URL", "")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     path_db, sqlite_env, cookie, build_s = build(args.rows, env)
     figures = {
@@ -609,6 +758,32 @@ def main():
         figures["imports"] = measure_imports(
             sqlite_env, cookie, path_db, args.import_rows, args.admin_rows
         )
+    if "load" in args.only:
+        print(f"Load: {args.load_users} users for {args.load_seconds} s on SQLite …", flush=True)
+        figures["load"] = {
+            "SQLite": measure_load(
+                sqlite_env,
+                cookie,
+                path_db,
+                args.load_seconds,
+                args.load_users,
+                args.load_import_rows,
+            )
+        }
+    if "postgres" in args.only and postgres_url.startswith("postgres"):
+        pg_env = {**env, "DATABASE_URL": postgres_url}
+        postgres_build(pg_env, args.rows)
+        pg_cookie = session_cookie(pg_env)
+        print("Measuring exports and pages on PostgreSQL …", flush=True)
+        figures["postgres"] = {
+            "export": measure_exports(pg_env, pg_cookie, args.runs, None),
+            "pages": measure_pages(pg_env, pg_cookie, args.runs, None),
+        }
+        if "load" in args.only:
+            print("Load on PostgreSQL …", flush=True)
+            figures.setdefault("load", {})["PostgreSQL"] = measure_load(
+                pg_env, pg_cookie, None, args.load_seconds, args.load_users, 0
+            )
     Path(args.output).write_text(json.dumps(figures, indent=2))
     print()
     print(report(figures))

@@ -70,9 +70,12 @@ def make_incident(db):
 def make_user(db):
     """A staff user in one role's group, as `add_analyst` makes them."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
-    from incidents.roles import ROLES
+    from incidents.roles import ROLES, ensure_groups
+
+    # A transactional test before this one flushed the tables, the migration's groups too.
+    ensure_groups(Group, Permission)
 
     def make(role, username=None):
         user = get_user_model().objects.create_user(
