@@ -9,9 +9,6 @@ ids are reserved in advance so that links and history rows can name their rows.
 
 from django.db import connection, models
 
-HISTORY_OWN = {"history_id"}
-
-
 # The SQL below is built from the models' own table and column names, quoted (S608/B608);
 # every value goes through a placeholder.
 
@@ -82,17 +79,14 @@ class Inserter:
                 + ["history_date", "history_change_reason", "history_type", "history_user"],
             )
 
-    def insert(self, instances, ids=True):
-        """INSERT the instances; with ``ids``, reserve their primary keys first."""
+    def insert(self, instances):
+        """INSERT the instances, their primary keys reserved first (and set on them)."""
         if not instances:
             return
-        if ids:
-            for instance, pk in zip(
-                instances, reserve_ids(self.model, len(instances)), strict=True
-            ):
-                instance.pk = pk
-                instance._state.adding = False
-                instance._state.db = connection.alias
+        for instance, pk in zip(instances, reserve_ids(self.model, len(instances)), strict=True):
+            instance.pk = pk
+            instance._state.adding = False
+            instance._state.db = connection.alias
         with connection.cursor() as cursor:
             cursor.executemany(self.sql, [row(instance, self.columns) for instance in instances])
 
