@@ -117,7 +117,7 @@ class IncidentLoader:
         new, changed, done = [], [], []
         for number, ref, row in rows:
             instance = existing.get(ref) or Incident()
-            before = [getattr(instance, name) for name in TRACKED]
+            before = self.tracked(instance)
             errors = {}
             try:
                 self.resource.import_instance(instance, row, lookup_cache=self.lookup_cache)
