@@ -121,8 +121,16 @@ class Server:
         return peak
 
     def stop(self):
+        """Ask the server to finish (gunicorn lets the requests under way end), then make
+        it: under load a queue of slow requests may outlast the patience of a benchmark."""
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                child.kill()
+            self.process.kill()
+            self.process.wait()
 
 
 def stream(server, path, headers=None, count_lines=False):
@@ -747,17 +755,22 @@ def main():
         "runs": args.runs,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    output = Path(args.output)
+    save = lambda: output.write_text(json.dumps(figures, indent=2))  # noqa: E731
     if "exports" in args.only:
         print("Measuring exports …", flush=True)
         figures["export"] = measure_exports(sqlite_env, cookie, args.runs, path_db)
+        save()
     if "pages" in args.only:
         print("Measuring pages …", flush=True)
         figures["pages"] = measure_pages(sqlite_env, cookie, args.runs, path_db)
+        save()
     if "imports" in args.only and args.import_rows:
         print("Measuring imports …", flush=True)
         figures["imports"] = measure_imports(
             sqlite_env, cookie, path_db, args.import_rows, args.admin_rows
         )
+        save()
     if "load" in args.only:
         print(f"Load: {args.load_users} users for {args.load_seconds} s on SQLite …", flush=True)
         figures["load"] = {
@@ -770,6 +783,7 @@ def main():
                 args.load_import_rows,
             )
         }
+        save()
     if "postgres" in args.only and postgres_url.startswith("postgres"):
         pg_env = {**env, "DATABASE_URL": postgres_url}
         postgres_build(pg_env, args.rows)
@@ -779,12 +793,13 @@ def main():
             "export": measure_exports(pg_env, pg_cookie, args.runs, None),
             "pages": measure_pages(pg_env, pg_cookie, args.runs, None),
         }
+        save()
         if "load" in args.only:
             print("Load on PostgreSQL …", flush=True)
             figures.setdefault("load", {})["PostgreSQL"] = measure_load(
                 pg_env, pg_cookie, None, args.load_seconds, args.load_users, 0
             )
-    Path(args.output).write_text(json.dumps(figures, indent=2))
+    save()
     print()
     print(report(figures))
     print(f"\nFigures written to {args.output}")

@@ -36,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username the changes are recorded under.")
 
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
@@ -75,10 +76,21 @@ class Command(BaseCommand):
     def load_incidents(self, path, file_format, user, dry_run):
         """Incidents stream through the bulk loader: any size, in constant memory."""
         bar = self.progress_bar(None)
+        if bar is not None:
+            progress = bar.update
+        elif self.verbosity >= 2:  # a log or a script follows the import line by line
+            read = 0
+
+            def progress(rows):
+                nonlocal read
+                read += rows
+                self.stdout.write(f"{path.name}: {read} row(s) read")
+                self.stdout.flush()
+
+        else:
+            progress = None
         loader = IncidentLoader(
-            user=user,
-            change_reason=f"import_incidents {path.name}",
-            progress=bar.update if bar is not None else None,
+            user=user, change_reason=f"import_incidents {path.name}", progress=progress
         )
         try:
             with ExitStack() as stack:
