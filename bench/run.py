@@ -12,7 +12,10 @@ with gunicorn, and measures, each figure a median over --runs runs:
 4. `import_incidents` of 10,000 and 100,000 new rows (history written; rows/s and peak
    memory) and the admin's preview-and-confirm of 5,000, beside django-import-export's
    defaults on the 10,000-row file;
-5. the list and export figures on PostgreSQL when DATABASE_URL points at one.
+5. the list and export figures on PostgreSQL when DATABASE_URL points at one;
+6. load: 50 locust users for 2 minutes against gunicorn with 3 workers on a database of
+   --load-rows incidents (SQLite, and PostgreSQL too when DATABASE_URL points at one), then
+   editors saving in the admin while an import of --load-import-rows rows runs.
 
 Prints a table and writes the figures to var/bench/results.json (--output).
 """
@@ -21,6 +24,7 @@ import argparse
 import csv
 import http.client
 import io
+import itertools
 import json
 import os
 import platform
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import psutil
@@ -334,99 +339,180 @@ def measure_pages(env, cookie, runs, path_db):
     return results
 
 
-def measure_load(env, cookie, path_db, seconds, users, import_rows):
-    """50 users for 2 minutes against gunicorn (3 workers, as `make serve`): analysts
-    listing, filtering and opening incidents, one exporting a year at a time, two editors
-    adding incidents in the admin. On SQLite (a copy of the bench database) an import of
-    ``import_rows`` runs meanwhile, so the editors' saves meet its write lock."""
+def load_database(env, rows, postgres_url):
+    """(env, cookie, SQLite copy or None, work dir) of a database of ``rows`` incidents for
+    the load test: a copy of the SQLite one, or ``<name>_load`` on the PostgreSQL server
+    (made once; the saves it takes are of new refs each run)."""
     work = Path(tempfile.mkdtemp(prefix="bench-load-", dir=BENCH))
-    importer, ended = None, []
+    if not postgres_url:
+        source, _, _, _ = build(rows, env)
+        copy = work / "load.sqlite3"
+        shutil.copyfile(source, copy)
+        load_env = {**env, "DATABASE_URL": f"sqlite:///{copy}"}
+        return load_env, session_cookie(load_env), work
+    import psycopg
+
+    url = urllib.parse.urlsplit(postgres_url)
+    name = f"{url.path.lstrip('/')}_load"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        if not connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    load_env = {**env, "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path=f"/{name}"))}
+    postgres_build(load_env, rows)
+    return load_env, session_cookie(load_env), work
+
+
+def measure_load(env, cookie, work, seconds, users):
+    """``users`` users for ``seconds`` against gunicorn with 3 workers, as `make serve`:
+    analysts listing, filtering and opening incidents and the dashboard, one exporting a
+    year at a time, two editors adding incidents in the admin."""
+    server = gunicorn(env, workers=3)
+    prefix = work / "locust"
     try:
-        if path_db is not None:
-            copy = work / "load.sqlite3"
-            shutil.copyfile(path_db, copy)
-            env = {**env, "DATABASE_URL": f"sqlite:///{copy}"}
-        server = gunicorn(env, workers=3)
-        try:
-            if path_db is not None and import_rows:
-                csv_path = work / "load-import.csv"
-                import_file(copy, import_rows, csv_path)
-                importer = subprocess.Popen(
-                    [PYTHON, "manage.py", "import_incidents", str(csv_path)],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
-                started = time.perf_counter()
-                threading.Thread(
-                    target=lambda: (importer.wait(), ended.append(time.perf_counter())),
-                    daemon=True,
-                ).start()
-            prefix = work / "locust"
-            subprocess.run(
-                [
-                    str(BIN / "locust"),
-                    "-f",
-                    str(ROOT / "bench" / "locustfile.py"),
-                    "--headless",
-                    "--users",
-                    str(users),
-                    "--spawn-rate",
-                    "10",
-                    "--run-time",
-                    f"{seconds}s",
-                    "--host",
-                    f"http://127.0.0.1:{server.port}",
-                    "--csv",
-                    str(prefix),
-                    "--only-summary",
-                    "--loglevel",
-                    "ERROR",
-                ],
-                cwd=ROOT,
-                env={**env, "BENCH_COOKIE": cookie["Cookie"]},
-                check=False,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        finally:
-            server.stop()
-        if importer is not None:
-            importer.wait(timeout=900)
-            while not ended:
-                time.sleep(0.05)
-        with open(f"{prefix}_stats.csv", newline="") as handle:
-            stats = {
-                row["Name"]: {
-                    "requests": int(row["Request Count"]),
-                    "failures": int(row["Failure Count"]),
-                    "p50_ms": float(row["50%"] or 0),
-                    "p95_ms": float(row["95%"] or 0),
-                }
-                for row in csv.DictReader(handle)
-            }
-        with open(f"{prefix}_failures.csv", newline="") as handle:
-            failures = [
-                (row["Name"], row["Error"], int(row["Occurrences"]))
-                for row in csv.DictReader(handle)
-            ]
+        subprocess.run(
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(users),
+                "--spawn-rate",
+                "10",
+                "--run-time",
+                f"{seconds}s",
+                "--host",
+                f"http://127.0.0.1:{server.port}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+            ],
+            cwd=ROOT,
+            env={**env, "BENCH_COOKIE": cookie["Cookie"]},
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    busy = sum(n for _, error, n in failures if "503" in error)
-    server_errors = sum(
-        n for _, error, n in failures if re.search(r"\b5\d\d\b", error) and "503" not in error
-    )
+        server.stop()
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        stats = {
+            row["Name"]: {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "p50_ms": float(row["50%"] or 0),
+                "p95_ms": float(row["95%"] or 0),
+            }
+            for row in csv.DictReader(handle)
+        }
+    with open(f"{prefix}_failures.csv", newline="") as handle:
+        failures = [
+            (row["Name"], row["Error"], int(row["Occurrences"])) for row in csv.DictReader(handle)
+        ]
     return {
         "users": users,
         "seconds": seconds,
         "pages": stats,
         "failures": failures,
-        "server_errors": server_errors,
-        "busy_503": busy,
-        "import_rows": import_rows if importer is not None else 0,
-        "import_ok": importer is not None and importer.returncode == 0,
-        "import_s": ended[0] - started if importer is not None else None,
+        "server_errors": sum(n for _, error, n in failures if re.search(r"\b5\d\d\b", error)),
     }
+
+
+def measure_saves_during_import(env, cookie, work, names_db, import_rows, editors=2):
+    """While ``import_incidents`` writes ``import_rows`` new incidents (one transaction),
+    ``editors`` editors keep adding incidents through the admin: how each save ended (saved,
+    or 503 "busy, nothing saved") and how long it took."""
+    import httpx
+
+    csv_path = work / "load-import.csv"
+    import_file(names_db, import_rows, csv_path)
+    server = gunicorn(env, workers=3)
+    outcomes, lock = [], threading.Lock()
+    serial = itertools.count(1)
+    try:
+        importer = subprocess.Popen(
+            [PYTHON, "manage.py", "import_incidents", str(csv_path)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        started = time.perf_counter()
+
+        def editor():
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{server.port}",
+                cookies={"sessionid": cookie["Cookie"].split("=", 1)[1]},
+                timeout=900,
+            ) as client:
+                while importer.poll() is None:
+                    number = next(serial)
+                    ref = f"LDI-{2000 + number // 9999}-{number % 9999 + 1:04d}"
+                    began = time.perf_counter()
+                    status = admin_add(client, ref)
+                    with lock:
+                        outcomes.append((status, time.perf_counter() - began))
+                    time.sleep(1)
+
+        threads = [threading.Thread(target=editor) for _ in range(editors)]
+        for thread in threads:
+            thread.start()
+        importer.wait(timeout=1800)
+        import_s = time.perf_counter() - started
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    saved = sorted(seconds for status, seconds in outcomes if status == 302)
+    busy = [seconds for status, seconds in outcomes if status == 503]
+    return {
+        "import_rows": import_rows,
+        "import_ok": importer.returncode == 0,
+        "import_s": import_s,
+        "saves": len(outcomes),
+        "saved": len(saved),
+        "busy_503": len(busy),
+        "other": sorted({status for status, _ in outcomes} - {302, 503}),
+        "saved_p50_ms": statistics.median(saved) * 1000 if saved else None,
+        "saved_max_ms": saved[-1] * 1000 if saved else None,
+    }
+
+
+def admin_add(client, ref):
+    """The status of one incident added through the admin's form (302 when saved)."""
+    url = "/admin/incidents/incident/add/"
+    page = client.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    if token is None:
+        return page.status_code
+    data = {**ADMIN_ADD, "csrfmiddlewaretoken": token[1], "ref": ref}
+    for prefix in ("incident_actors", "incident_aircraft", "incident_sources"):
+        data |= {
+            f"{prefix}-TOTAL_FORMS": "0",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+    return client.post(url, data=data, headers={"Referer": str(client.base_url) + url}).status_code
+
+
+ADMIN_ADD = {
+    "title": "Added during an import",
+    "incident_type": "air_intercept",
+    "domain": "air",
+    "date_start": "2024-02-03",
+    "date_end": "2024-02-03",
+    "date_precision": "day",
+    "location_precision": "exact",
+    "status": "reported",
+    "risk_tier": "not_assessed",
+    "us_safety": "unknown",
+    "us_professionalism": "unknown",
+    "deconfliction_channel_used": "unknown",
+}
 
 
 def postgres_build(env, rows):
@@ -671,20 +757,29 @@ def report(figures):
 def report_load(backend, load):
     lines = [
         "",
-        f"6. Load on {backend}: {load['users']} users for {load['seconds']} s, gunicorn with 3 "
-        "workers (p50 / p95 ms, requests)",
+        f"6. Load on {backend}, {load['rows']:,} incidents: {load['users']} users for "
+        f"{load['seconds']} s, gunicorn with 3 workers (p50 / p95 ms)",
     ]
     for name, figure in load["pages"].items():
         lines.append(
             f"   {name:<30} {figure['p50_ms']:>7.0f} / {figure['p95_ms']:<7.0f} "
             f"{figure['requests']:>6,} requests, {figure['failures']} failed"
         )
-    lines.append(f"   5xx other than 503: {load['server_errors']}")
-    if load["import_rows"]:
+    lines.append(f"   answers of 500 or more: {load['server_errors']}")
+    during = load.get("during_import")
+    if during:
+        saved = (
+            f", saved in {during['saved_p50_ms']:,.0f} ms (median), "
+            f"{during['saved_max_ms']:,.0f} ms at most"
+            if during["saved"]
+            else ""
+        )
         lines.append(
-            f"   meanwhile import_incidents of {load['import_rows']:,} rows "
-            f"({'done' if load['import_ok'] else 'FAILED'} in {load['import_s']:.0f} s): "
-            f"editors' saves answered 503 (busy, nothing saved) {load['busy_503']} times"
+            f"   saves in the admin during an import of {during['import_rows']:,} rows "
+            f"({'done' if during['import_ok'] else 'FAILED'} in {during['import_s']:.0f} s): "
+            f"{during['saves']} tried, {during['saved']} saved{saved}; "
+            f"{during['busy_503']} answered 503 (busy, nothing saved)"
+            + (f"; other answers {during['other']}" if during["other"] else "")
         )
     return lines
 
@@ -725,6 +820,24 @@ def report_pages(pages):
     return lines
 
 
+def run_load(args, env, postgres_url):
+    backend = "PostgreSQL" if postgres_url else "SQLite"
+    print(f"Load on {backend}: {args.load_users} users for {args.load_seconds} s …", flush=True)
+    load_env, cookie, work = load_database(env, args.load_rows, postgres_url)
+    try:
+        figures = {"rows": args.load_rows}
+        figures |= measure_load(load_env, cookie, work, args.load_seconds, args.load_users)
+        if args.load_import_rows:
+            print(f"Saves during an import on {backend} …", flush=True)
+            names_db, _, _, _ = build(args.load_rows, env)
+            figures["during_import"] = measure_saves_during_import(
+                load_env, cookie, work, names_db, args.load_import_rows
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -740,6 +853,12 @@ def main():
     )
     parser.add_argument("--load-seconds", type=int, default=120)
     parser.add_argument("--load-users", type=int, default=50)
+    parser.add_argument(
+        "--load-rows",
+        type=int,
+        default=100_000,
+        help="incidents in the load test's database (default 100,000: years of a theatre log)",
+    )
     parser.add_argument("--load-import-rows", type=int, default=100_000)
     parser.add_argument("--output", default=str(BENCH / "results.json"))
     args = parser.parse_args()
@@ -772,17 +891,7 @@ def main():
         )
         save()
     if "load" in args.only:
-        print(f"Load: {args.load_users} users for {args.load_seconds} s on SQLite …", flush=True)
-        figures["load"] = {
-            "SQLite": measure_load(
-                sqlite_env,
-                cookie,
-                path_db,
-                args.load_seconds,
-                args.load_users,
-                args.load_import_rows,
-            )
-        }
+        figures["load"] = {"SQLite": run_load(args, env, None)}
         save()
     if "postgres" in args.only and postgres_url.startswith("postgres"):
         pg_env = {**env, "DATABASE_URL": postgres_url}
@@ -795,10 +904,7 @@ def main():
         }
         save()
         if "load" in args.only:
-            print("Load on PostgreSQL …", flush=True)
-            figures.setdefault("load", {})["PostgreSQL"] = measure_load(
-                pg_env, pg_cookie, None, args.load_seconds, args.load_users, 0
-            )
+            figures.setdefault("load", {})["PostgreSQL"] = run_load(args, env, postgres_url)
     save()
     print()
     print(report(figures))
