@@ -4,16 +4,21 @@ Incident.objects.involving(ru_vks).overlapping(start, end).near(tanf, 55).for_li
 """
 
 import datetime
+import json
 import math
 import re
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import FloatField, Max, Min, Prefetch, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LATITUDE = 111.2
 SEARCH_TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
+# Up to this many ids, a costly filter is read once per request and its ids passed on
+# (2 MB of JSON at most); above it the filter stays a subquery, repeated by each query.
+READ_ONCE_LIMIT = 250_000
 
 
 def search_terms(text):
@@ -122,6 +127,21 @@ class IncidentQuerySet(models.QuerySet):
 
         links = IncidentAircraft.objects.filter(aircraft_id=_pk(aircraft))
         return self.filter(pk__in=links.values("incident_id"))
+
+    def ids_read_once(self, limit=READ_ONCE_LIMIT):
+        """A subquery of these incidents' ids, for ``pk__in``: the ids read now, in one query,
+        and passed on as one parameter when there are at most ``limit`` of them.
+
+        A text search scans every row; a list page repeats its filter in a dozen queries
+        (count, rows, each facet), so reading the matches once makes it one scan instead
+        of a dozen. Above ``limit`` the ids stay a subquery the database runs each time.
+        """
+        ids = list(self.order_by().values_list("pk", flat=True)[: limit + 1])
+        if len(ids) > limit:
+            return self.order_by().values("pk")
+        if connections[self.db].vendor == "postgresql":
+            return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
 
     def matching(self, text):
         """Incidents in which every word (or "quoted phrase") of ``text`` appears somewhere:

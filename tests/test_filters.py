@@ -218,6 +218,41 @@ def test_words_search_refs_titles_summaries_excerpts_actors_and_places(
     assert refs("q=100%25") == []  # LIKE wildcards are literal
 
 
+def test_a_search_read_once_finds_what_its_subquery_finds(make_incident, forces):
+    make_incident("SYR-2023-0001", title="Drone harassed")
+    make_incident("SYR-2023-0002", actors=[(forces["vks"], ActorRole.INITIATOR)])
+    make_incident("SYR-2023-0003", summary="A drone and the VKS")
+    make_incident("SYR-2023-0004", title="Nothing to see")
+    for text in ["drone", "vks", "drone vks", "nowhere"]:
+        search = Incident.objects.matching(text)
+        read_once = Incident.objects.filter(pk__in=search.ids_read_once())
+        as_subquery = Incident.objects.filter(pk__in=search.ids_read_once(limit=1))
+        expected = set(search.values_list("ref", flat=True))
+        assert set(read_once.values_list("ref", flat=True)) == expected, text
+        assert set(as_subquery.values_list("ref", flat=True)) == expected, text
+    assert Incident.objects.filter(pk__in=Incident.objects.matching("drone vks").ids_read_once())
+    assert not Incident.objects.filter(
+        pk__in=Incident.objects.matching("nowhere").ids_read_once()
+    ).exists()
+
+
+def test_the_list_page_searches_the_text_once_for_its_rows_count_and_facets(
+    make_incident, client_for
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_incident("SYR-2023-0001", title="Drone harassed")
+    make_incident("SYR-2023-0002", title="A balloon")
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for("viewer").get("/incidents/?q=harassed")
+    assert page.status_code == 200
+    assert [i.ref for i in page.context["incidents"]] == ["SYR-2023-0001"]
+    assert page.context["facets"], "the facets are shown"
+    scans = [q["sql"] for q in queries.captured_queries if "%harassed%" in q["sql"]]
+    assert len(scans) == 1, scans
+
+
 def test_ordering_newest_first_by_default_and_each_sort(make_incident):
     make_incident("SYR-2016-0001", date_start=D(2016, 6, 1), risk_tier="high_risk")
     make_incident("SYR-2023-0002", date_start=D(2023, 3, 1), risk_tier="near_routine")
