@@ -340,9 +340,10 @@ def measure_pages(env, cookie, runs, path_db):
 
 
 def load_database(env, rows, postgres_url):
-    """(env, cookie, SQLite copy or None, work dir) of a database of ``rows`` incidents for
-    the load test: a copy of the SQLite one, or ``<name>_load`` on the PostgreSQL server
-    (made once; the saves it takes are of new refs each run)."""
+    """(env, cookie, work dir) of a fresh database of ``rows`` incidents for the load test,
+    so every run saves and imports the same new refs: a copy of the SQLite file, or on the
+    PostgreSQL server ``<name>_load`` made anew from the template ``<name>_load_base``
+    (generated once)."""
     work = Path(tempfile.mkdtemp(prefix="bench-load-", dir=BENCH))
     if not postgres_url:
         source, _, _, _ = build(rows, env)
@@ -354,13 +355,21 @@ def load_database(env, rows, postgres_url):
 
     url = urllib.parse.urlsplit(postgres_url)
     name = f"{url.path.lstrip('/')}_load"
+    base = f"{name}_base"
+
+    def database_url(database):
+        return urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
+
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         if not connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [base]
         ).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-    load_env = {**env, "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path=f"/{name}"))}
-    postgres_build(load_env, rows)
+            connection.execute(f'CREATE DATABASE "{base}"')
+    postgres_build({**env, "DATABASE_URL": database_url(base)}, rows)
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
+    load_env = {**env, "DATABASE_URL": database_url(name)}
     return load_env, session_cookie(load_env), work
 
 
