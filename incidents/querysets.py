@@ -210,6 +210,44 @@ class IncidentQuerySet(models.QuerySet):
             .filter(distance_km__lte=km)
         )
 
+    def aggregate(self, *args, **kwargs):
+        """SQLite reads the MIN or the MAX of an indexed column from the end of its index,
+        but only when it is the query's sole aggregate: asking for both at once scans every
+        row (100 ms at a million, three times per admin changelist: the year filter, the
+        date navigation and its years). Over the whole table, each is asked on its own."""
+        if args or len(kwargs) < 2 or not self._min_max_from_index(kwargs.values()):
+            return super().aggregate(*args, **kwargs)
+        bounds = {}
+        for name, aggregate in kwargs.items():
+            bounds |= super().aggregate(**{name: aggregate})
+        return bounds
+
+    def _min_max_from_index(self, aggregates):
+        query = self.query
+        if (
+            connections[self.db].vendor != "sqlite"
+            or query.where
+            or query.annotations
+            or query.distinct
+            or query.is_sliced
+            or query.combinator
+            or query.group_by is not None
+        ):
+            return False
+        leading = {index.fields[0].lstrip("-") for index in self.model._meta.indexes}
+        for aggregate in aggregates:
+            sources = [e for e in aggregate.get_source_expressions() if e is not None]
+            if (
+                type(aggregate) not in (Min, Max)
+                or aggregate.filter is not None
+                or aggregate.default is not None
+                or len(sources) != 1
+                or not isinstance(sources[0], models.F)
+                or sources[0].name not in leading
+            ):
+                return False
+        return True
+
     def dates(self, field_name, kind, order="ASC"):
         """Years are found by probing each year between the indexed MIN and MAX (a dozen
         index lookups) instead of truncating and DISTINCTing every row, which took 2.4 s at

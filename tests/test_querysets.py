@@ -181,3 +181,53 @@ def test_years_for_the_admins_date_navigation_without_a_distinct_over_every_row(
     assert Incident.objects.dates("date_start", "year", order="DESC")[0].year == 2023
     assert Incident.objects.none().dates("date_start", "year") == []
     assert [d.month for d in Incident.objects.dates("date_start", "month")] == [5, 5, 5]
+
+
+def test_date_bounds_are_the_same_whether_asked_together_or_apart(make_incident):
+    from django.db.models import Count, Max, Min
+
+    for start, end in (("2014-05-01", "2014-05-03"), ("2016-02-01", "2019-01-01")):
+        make_incident(
+            date_start=datetime.date.fromisoformat(start),
+            date_end=datetime.date.fromisoformat(end),
+            fatalities_best=2,
+        )
+    both = Incident.objects.aggregate(first=Min("date_start"), last=Max("date_end"))
+    assert both == {"first": datetime.date(2014, 5, 1), "last": datetime.date(2019, 1, 1)}
+    narrowed = Incident.objects.filter(date_start__year=2016)
+    assert narrowed.aggregate(first=Min("date_start"), last=Max("date_start")) == {
+        "first": datetime.date(2016, 2, 1),
+        "last": datetime.date(2016, 2, 1),
+    }
+    mixed = Incident.objects.aggregate(n=Count("pk"), most=Max("fatalities_best"))
+    assert mixed == {"n": 2, "most": 2}
+    assert Incident.objects.none().aggregate(a=Min("date_start"), b=Max("date_start")) == {
+        "a": None,
+        "b": None,
+    }
+
+
+def test_the_admin_changelist_reads_date_bounds_from_the_index(make_incident, admin_client):
+    """The year filter and the date navigation ask for the first and last dates of the
+    whole table: on SQLite each must be an index lookup, not a scan of every row (asked
+    together, MIN and MAX scan the table: 0.3 s per changelist at a million incidents)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for year in (2014, 2016, 2023):
+        make_incident(date_start=datetime.date(year, 5, 1))
+    with CaptureQueriesContext(connection) as captured:
+        page = admin_client.get("/admin/incidents/incident/")
+    assert page.status_code == 200
+    assert ">2014<" in page.content.decode() and ">2023<" in page.content.decode()
+    bounds = [
+        query["sql"] for query in captured if "MIN(" in query["sql"] or "MAX(" in query["sql"]
+    ]
+    assert bounds, "the changelist no longer asks for date bounds: update this test"
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in bounds:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SCAN" not in plan, (sql, plan)
