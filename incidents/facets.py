@@ -7,8 +7,7 @@ that toggles it. One query per facet, whatever the number of rows.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min, Q
-from django.db.models.functions import Mod
+from django.db.models import Count, F, Max, Min, Q
 
 from .models import IncidentActor, IncidentAircraft, IncidentType, RiskTier, Status
 
@@ -55,10 +54,17 @@ def choice_facet(filterset, qs, name, choices, title):
     return facet
 
 
-def year_facet(filterset, qs):
-    """Incidents whose dates overlap each year (one spanning 2014–2017 counts in each)."""
+def year_facet(filterset, qs, whole=None):
+    """Incidents whose dates overlap each year (one spanning 2014–2017 counts in each).
+
+    ``whole``: the unfiltered table ``qs`` is a sample of, whose first and last dates are
+    read from their indexes instead of from every sampled row."""
     facet = Facet("year", "Year")
-    bounds = qs.order_by().aggregate(first=Min("date_start"), last=Max("date_end"))
+    bounds = (
+        (whole if whole is not None else qs)
+        .order_by()
+        .aggregate(first=Min("date_start"), last=Max("date_end"))
+    )
     if bounds["first"] is None:
         return facet
     data = filterset.form.cleaned_data
@@ -144,8 +150,10 @@ def _add_selected(filterset, facet):
 
 
 def sample_of(queryset, field="pk"):
-    """Every SAMPLE_STEP-th incident by id (of incidents, or of link rows by incident)."""
-    return queryset.alias(sample=Mod(field, SAMPLE_STEP)).filter(sample=0)
+    """Every SAMPLE_STEP-th incident by id (of incidents, or of link rows by incident).
+    The remainder is SQL's own ``%``: Django's ``Mod`` is a Python function on SQLite,
+    called for every row, which doubled the cost of each sampled facet."""
+    return queryset.alias(sample=F(field) % SAMPLE_STEP).filter(sample=0)
 
 
 def scaled(facet, factor):
@@ -165,14 +173,19 @@ def facets_for(filterset, qs, total=None):
         actor_links = actor_links.filter(role__in=roles)
     aircraft_links = IncidentAircraft.objects.all()
     estimate = total is not None and total > EXACT_LIMIT
+    whole = None
     if estimate:
+        whole = qs if not qs.query.where else None
         qs = sample_of(qs)
-        factor = total / max(1, qs.count())
         actor_links = sample_of(actor_links, "incident_id")
         aircraft_links = sample_of(aircraft_links, "incident_id")
+    types = choice_facet(filterset, qs, "incident_type", IncidentType, "Type")
+    if estimate:
+        # every incident has one type: the type counts add up to the sample's size
+        factor = total / max(1, sum(bucket.count for bucket in types.buckets))
     facets = [
-        choice_facet(filterset, qs, "incident_type", IncidentType, "Type"),
-        year_facet(filterset, qs),
+        types,
+        year_facet(filterset, qs, whole),
         linked_facet(filterset, qs, "actor", "Actor", actor_links, "actor__name"),
         location_facet(filterset, qs),
         linked_facet(

@@ -280,3 +280,19 @@ def test_facets_of_a_very_large_result_are_estimated_and_say_so(
         assert facet.estimated and "Estimated from a sample" in facet.note
     assert "≈" in response.content.decode()
     assert response.context["page"].paginator.count == 40  # the total stays exact
+
+
+def test_estimated_type_counts_add_up_to_the_exact_total(client_for, make_incident, monkeypatch):
+    """Every incident has one type, so the estimates of the type facet, scaled from the
+    1-in-16 sample, add up to the total shown above the list."""
+    from incidents import facets
+
+    monkeypatch.setattr(facets, "EXACT_LIMIT", 10)
+    kinds = [IncidentType.AIR_INTERCEPT, IncidentType.NEGOTIATION, IncidentType.AIR_INTERCEPT]
+    for number in range(64):  # 64 consecutive ids hold exactly 4 multiples of 16
+        make_incident(f"SYR-2020-{number + 1:04d}", incident_type=kinds[number % 3])
+    response = client_for("viewer").get(reverse("incidents:list"))
+    types = next(f for f in response.context["facets"] if f.name == "incident_type")
+    assert types.estimated
+    assert sum(bucket.count for bucket in types.buckets) == 64
+    assert all(bucket.count % 16 == 0 for bucket in types.buckets)
