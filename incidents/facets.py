@@ -54,17 +54,14 @@ def choice_facet(filterset, qs, name, choices, title):
     return facet
 
 
-def year_facet(filterset, qs, whole=None):
+def year_facet(filterset, qs):
     """Incidents whose dates overlap each year (one spanning 2014–2017 counts in each).
 
-    ``whole``: the unfiltered table ``qs`` is a sample of, whose first and last dates are
-    read from their indexes instead of from every sampled row."""
+    The years counted run between the first and last dates of the whole table, read from
+    their indexes (years without incidents are left out anyway): the bounds of the
+    filtered incidents cost a scan of their own, 0.6 s on PostgreSQL at a million."""
     facet = Facet("year", "Year")
-    bounds = (
-        (whole if whole is not None else qs)
-        .order_by()
-        .aggregate(first=Min("date_start"), last=Max("date_end"))
-    )
+    bounds = qs.model._default_manager.aggregate(first=Min("date_start"), last=Max("date_end"))
     if bounds["first"] is None:
         return facet
     data = filterset.form.cleaned_data
@@ -105,15 +102,24 @@ def year_facet(filterset, qs, whole=None):
 
 
 def linked_facet(filterset, qs, name, title, links, label_field):
-    """Actors or aircraft named in the incidents, most frequent first."""
+    """Actors or aircraft named in the incidents, most frequent first (ties by name).
+
+    Counted by id and named afterwards: joining the names before counting made
+    PostgreSQL loop over every name for each link (0.8 s at a million incidents)."""
     facet = Facet(name, title)
-    rows = (
+    key, field_name = label_field.split("__")
+    counts = list(
         links.filter(incident_id__in=qs.order_by().values("pk"))
-        .values_list(label_field)
+        .values_list(f"{key}_id")
         .annotate(n=Count("incident_id", distinct=True))
-        .order_by("-n", label_field)[:TOP]
+        .order_by("-n")
     )
-    for label, count in rows:
+    if len(counts) > TOP:  # those tied with the last one shown too, to order them by name
+        counts = [(pk, n) for pk, n in counts if n >= counts[TOP - 1][1]]
+    related = links.model._meta.get_field(key).related_model._default_manager
+    names = dict(related.filter(pk__in=[pk for pk, _ in counts]).values_list("pk", field_name))
+    ranked = sorted(((names[pk], n) for pk, n in counts), key=lambda row: (-row[1], row[0]))
+    for label, count in ranked[:TOP]:
         selected, query = _toggle(filterset, name, label)
         facet.buckets.append(Bucket(label, label, count, selected, query))
     _add_selected(filterset, facet)
@@ -173,9 +179,7 @@ def facets_for(filterset, qs, total=None):
         actor_links = actor_links.filter(role__in=roles)
     aircraft_links = IncidentAircraft.objects.all()
     estimate = total is not None and total > EXACT_LIMIT
-    whole = None
     if estimate:
-        whole = qs if not qs.query.where else None
         qs = sample_of(qs)
         actor_links = sample_of(actor_links, "incident_id")
         aircraft_links = sample_of(aircraft_links, "incident_id")
@@ -185,7 +189,7 @@ def facets_for(filterset, qs, total=None):
         factor = total / max(1, sum(bucket.count for bucket in types.buckets))
     facets = [
         types,
-        year_facet(filterset, qs, whole),
+        year_facet(filterset, qs),
         linked_facet(filterset, qs, "actor", "Actor", actor_links, "actor__name"),
         location_facet(filterset, qs),
         linked_facet(

@@ -296,3 +296,23 @@ def test_estimated_type_counts_add_up_to_the_exact_total(client_for, make_incide
     assert types.estimated
     assert sum(bucket.count for bucket in types.buckets) == 64
     assert all(bucket.count % 16 == 0 for bucket in types.buckets)
+
+
+def test_the_actor_facet_shows_the_twelve_most_frequent_ties_by_name(
+    client_for, make_incident, make_actor
+):
+    """An actor in two roles of one incident counts once; equal counts are in name order,
+    and the twelfth place goes to the first name among those tied for it."""
+    busiest = make_actor("Zeta force")
+    twice = make_actor("Omega force")
+    tied = [make_actor(f"Tied {letter}") for letter in "QPONMLKJIHGFEDCBA"]
+    for _ in range(3):
+        make_incident(actors=[(busiest, "initiator"), (twice, "initiator"), (twice, "target")])
+    for actor in tied:
+        make_incident(actors=[(actor, "initiator")])
+    response = client_for("viewer").get(reverse("incidents:list"))
+    actors = next(f for f in response.context["facets"] if f.name == "actor")
+    shown = [(bucket.label, bucket.count) for bucket in actors.buckets]
+    assert shown == [("Omega force", 3), ("Zeta force", 3)] + [
+        (f"Tied {letter}", 1) for letter in "ABCDEFGHIJ"
+    ]
