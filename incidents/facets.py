@@ -1,7 +1,8 @@
 """Counts beside the list, computed on the filtered incidents, the way Datasette does it.
 
 Each bucket has its value, label, count, whether it is selected, and the query string
-that toggles it. One query per facet, whatever the number of rows.
+that toggles it. One query per facet (two for actors and aircraft, named after they are
+counted), whatever the number of rows.
 """
 
 import datetime
@@ -184,9 +185,8 @@ def facets_for(filterset, qs, total=None):
         actor_links = sample_of(actor_links, "incident_id")
         aircraft_links = sample_of(aircraft_links, "incident_id")
     types = choice_facet(filterset, qs, "incident_type", IncidentType, "Type")
-    if estimate:
-        # every incident has one type: the type counts add up to the sample's size
-        factor = total / max(1, sum(bucket.count for bucket in types.buckets))
+    # every incident has one type: the type counts add up to the sample's size
+    sampled = sum(bucket.count for bucket in types.buckets)
     facets = [
         types,
         year_facet(filterset, qs),
@@ -198,4 +198,4 @@ def facets_for(filterset, qs, total=None):
         choice_facet(filterset, qs, "status", Status, "Status"),
         choice_facet(filterset, qs, "risk_tier", RiskTier, "Risk tier"),
     ]
-    return [scaled(facet, factor) for facet in facets] if estimate else facets
+    return [scaled(facet, total / max(1, sampled)) for facet in facets] if estimate else facets
