@@ -5,7 +5,6 @@ BIN    := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
-FIXTURES := $(sort $(wildcard fixtures/*.json))
 
 .PHONY: help install run serve test lint audit fixtures bench clean
 WORKERS ?= 3
@@ -31,12 +30,12 @@ install: $(STAMP)
 
 fixtures: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) loaddata $(FIXTURES)
+	$(MANAGE) load_seeds
 
 run: fixtures
 	$(MANAGE) ensure_admin
 	@echo "Serving at http://127.0.0.1:$(PORT)/ (admin login at /admin/). Ctrl-C stops."
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	DEBUG=1 $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production: settings from the environment (DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL),
 # static files collected and served by whitenoise, gunicorn behind an HTTPS proxy.
@@ -45,7 +44,7 @@ serve: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v0
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--timeout 900 --access-logfile - --forwarded-allow-ips 127.0.0.1
+		--timeout 900 --access-logfile - --forwarded-allow-ips "$${TRUSTED_PROXIES:-127.0.0.1}"
 
 lint: install
 	$(BIN)/ruff check .

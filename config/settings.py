@@ -1,11 +1,13 @@
 """Settings for the deconfliction incident database.
 
 Everything that differs between a laptop and a server comes from the environment:
-``DATABASE_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DEBUG``. Local defaults are safe
-(SQLite under ``var/``, a secret generated once into ``var/``); with ``DEBUG`` off a
-missing production value stops the process with a message instead of running insecurely.
+``DATABASE_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DEBUG``, ``TRUSTED_PROXIES``. Local
+defaults are safe: ``DEBUG`` off, SQLite under ``var/`` (a folder only its owner can read),
+a secret generated once into ``var/``. Serving with ``DEBUG`` off and no production values
+stops with a message instead of running insecurely (``config/wsgi.py``).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -42,27 +44,40 @@ def env_list(name, default):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def private_dir(path):
+    """A folder only its owner can enter: var/ holds the database, secrets and uploads."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
 def local_secret_key():
     """A key generated once into var/ and readable by its owner only, for local use."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(VAR_DIR)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` sets DEBUG=1 for the local site. A debug page shows
+# settings and every URL pattern, which no one who deploys by hand should serve by accident.
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Production is DEBUG off with a secret of its own. Without one, commands such as
+# `manage.py import_incidents` still run from a checkout with no variables set, on the key
+# generated into var/; only serving refuses (config/wsgi.py) until production values are set.
+PRODUCTION = not DEBUG and bool(SECRET_KEY)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off.")
     SECRET_KEY = local_secret_key()
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else LOCAL_HOSTS)
+if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -79,6 +94,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "concurrency",
     "incidents",
 ]
 
@@ -109,6 +125,19 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", 0.25))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The proxies (addresses or networks) whose X-Forwarded-For is believed, e.g. the TLS proxy
+# on 127.0.0.1. Behind one, every request comes from its address: without this the
+# throttling above would lock a username out for everybody. A forwarded header from any
+# other address is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network."
+        ) from error
+AXES_CLIENT_IP_CALLABLE = "incidents.clientip.client_ip"
 
 ROOT_URLCONF = "config.urls"
 
@@ -144,11 +173,14 @@ SQLITE_OPTIONS = {
     "timeout": 20,
 }
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Read into DATABASES only: a setting named DATABASE_URL would hold the password where a
+# debug page prints it (DATABASES' PASSWORD is masked by its name).
+if os.environ.get("DATABASE_URL", "").strip():
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"].strip(), conn_max_age=60)
+    }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -179,14 +211,14 @@ STATIC_URL = "static/"
 # Leaflet 1.9 from its XStatic package, served by this site as static/leaflet/.
 STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-if DEBUG:
+if not PRODUCTION:
     # whitenoise serves from finders locally but expects the collected folder to exist
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if DEBUG:
+if not PRODUCTION:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # --- maps and the Content-Security-Policy ---------------------------------------------
@@ -234,13 +266,31 @@ SEEDS_DIR = Path(os.environ.get("SEEDS_DIR", BASE_DIR.parent / "shared" / "seeds
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", 20_000))
+# Exports: CSV, JSON and GeoJSON stream without a row limit; an XLSX above this many rows is
+# refused (a spreadsheet opens it whole), and so is an admin export of another table, which
+# django-import-export builds in memory. One export per user runs at a time.
+EXPORT_XLSX_MAX_ROWS = int(os.environ.get("EXPORT_XLSX_MAX_ROWS", 100_000))
+EXPORT_ADMIN_MAX_ROWS = int(os.environ.get("EXPORT_ADMIN_MAX_ROWS", 50_000))
+# An XLSX is a zip: a few hundred KB can unzip to gigabytes. Its parts' sizes are checked
+# before a workbook reader opens it, by the admin and `import_incidents` alike.
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
+)
+IMPORT_MAX_ZIP_RATIO = int(os.environ.get("IMPORT_MAX_ZIP_RATIO", 100))
+# The admin holds a file whole and lists every row in its preview; `import_incidents`
+# streams a file of any length and is not bound by this.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 10_000))
+# Uploads waiting between the admin's preview and its confirm: a folder only the server's
+# user can enter, files named by the server, removed on confirm, refusal or when stale.
+IMPORT_TMP_DIR = VAR_DIR / "imports"
+IMPORT_TMP_MAX_AGE = 24 * 60 * 60  # seconds
 # Absolute links in exports (the `url` column) point here.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 
-if not DEBUG:
+if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -252,6 +302,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
+
+# Optimistic locking (django-concurrency): every save of a versioned row is an UPDATE that
+# names the version it was read at, rows at version 0 (made by bulk writes) included.
+CONCURRENCY_VERSION_FIELD_REQUIRED = True
 
 LOGGING = {
     "version": 1,

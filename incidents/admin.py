@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Max, Min
 from django.urls import reverse
@@ -6,8 +8,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import admin_users  # noqa: F401  (registers the user admin)
 from .admin_filters import ActorListFilter, LocationListFilter, autocomplete_media
 from .admin_import import StrictImportExportMixin
+from .concurrent_edit import ConcurrencyAdminMixin, VersionedInlineFormSet, VersionedRowForm
+from .filters import MAX_WORDS
 from .models import (
     Actor,
     Aircraft,
@@ -18,6 +23,7 @@ from .models import (
     Location,
     Source,
 )
+from .querysets import search_terms
 from .resources import (
     ActorResource,
     AircraftResource,
@@ -29,20 +35,59 @@ from .resources import (
 )
 
 
+def bounded_search(text):
+    """The first MAX_WORDS distinct words or "phrases" of a search, as the admin splits them."""
+    terms = search_terms(text)[:MAX_WORDS]
+    return " ".join(f'"{term}"' if " " in term else term for term in terms)
+
+
+class RecordAdmin(ConcurrencyAdminMixin, StrictImportExportMixin, SimpleHistoryAdmin):
+    """Every editable table: history, import and export, optimistic locking.
+
+    The history page's revert form saves a row like the change form does, so a POST there
+    needs the change permission on that row (django-simple-history checks only the view
+    permission): a Viewer may read the history, never write through it."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Each word is one more OR over every search field: a bounded number of words keeps
+        # a search from holding a worker (the analyst list reads the same number).
+        return super().get_search_results(request, queryset, bounded_search(search_term))
+
+    def changelist_view(self, request, extra_context=None):
+        if len(search_terms(request.GET.get("q", ""))) > MAX_WORDS:
+            messages.warning(
+                request, f"Only the first {MAX_WORDS} words or phrases of the search were used."
+            )
+        return super().changelist_view(request, extra_context)
+
+
 class IncidentActorInline(admin.TabularInline):
     model = IncidentActor
+    formset = VersionedInlineFormSet
+    form = VersionedRowForm
     autocomplete_fields = ["actor"]
     extra = 2
 
 
 class IncidentAircraftInline(admin.TabularInline):
     model = IncidentAircraft
+    formset = VersionedInlineFormSet
+    form = VersionedRowForm
     autocomplete_fields = ["aircraft", "operator"]
     extra = 1
 
 
 class IncidentSourceInline(admin.StackedInline):
     model = IncidentSource
+    formset = VersionedInlineFormSet
+    form = VersionedRowForm
     autocomplete_fields = ["source"]
     extra = 1
 
@@ -76,7 +121,7 @@ def incident_list_link(label, **params):
 
 
 @admin.register(Incident)
-class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+class IncidentAdmin(RecordAdmin):
     resource_classes = [IncidentResource]
 
     class Media:
@@ -181,7 +226,7 @@ class IncidentAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
         )
 
 
-class IncidentCountAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+class IncidentCountAdmin(RecordAdmin):
     """Reference tables: searchable, with their incident counts and a link to them."""
 
     incident_filter = None
@@ -253,7 +298,7 @@ class SourceAdmin(IncidentCountAdmin):
 
 
 @admin.register(IncidentAircraft)
-class IncidentAircraftAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+class IncidentAircraftAdmin(RecordAdmin):
     """Aircraft links, for batch import and export beside the incidents file."""
 
     resource_classes = [IncidentAircraftResource]
@@ -265,7 +310,7 @@ class IncidentAircraftAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(IncidentSource)
-class IncidentSourceAdmin(StrictImportExportMixin, SimpleHistoryAdmin):
+class IncidentSourceAdmin(RecordAdmin):
     """Citations (incident, source, excerpt, credibility), for batch import and export."""
 
     resource_classes = [IncidentSourceResource]

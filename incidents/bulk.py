@@ -91,19 +91,35 @@ class Inserter:
             cursor.executemany(self.sql, [row(instance, self.columns) for instance in instances])
 
     def update(self, instances, names):
-        """UPDATE these fields of instances already in the table, by primary key."""
+        """UPDATE these fields of instances already in the table, by primary key.
+
+        A versioned model (optimistic locking) is updated only at the version it was read
+        at, and its version goes up: an edit saved since then is never overwritten, and a
+        form opened before this write is refused when it is saved. Returns how many rows
+        were not updated because they had changed."""
         if not instances:
-            return
-        fields = [self.model._meta.get_field(name) for name in names]
+            return 0
+        fields = [self.model._meta.get_field(name) for name in names if name != "version"]
         quote = connection.ops.quote_name
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
         assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-        sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608  # nosec B608
+        where = f"{pk} = %s"
         columns = [(f.attname, adapter(f)) for f in fields]
+        versioned = hasattr(self.model, "_concurrencymeta")
+        if versioned:
+            version = quote(self.model._concurrencymeta.field.column)
+            assignments += f", {version} = {version} + 1"
+            where += f" AND {version} = %s"
+        sql = f"UPDATE {table} SET {assignments} WHERE {where}"  # noqa: S608  # nosec B608
+        params = []
+        for instance in instances:
+            params.append(row(instance, columns) + [instance.pk])
+            if versioned:
+                params[-1].append(instance.version)
+                instance.version += 1
         with connection.cursor() as cursor:
-            cursor.executemany(
-                sql, [row(instance, columns) + [instance.pk] for instance in instances]
-            )
+            cursor.executemany(sql, params)
+            return len(instances) - cursor.rowcount
 
     def record(self, instances, history_type, user, reason, date):
         """History rows ('+' created, '~' changed) for instances already written."""

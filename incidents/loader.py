@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from .bulk import Inserter
 from .models import Incident, IncidentActor
-from .resources import IncidentResource
+from .resources import ImportRefused, IncidentResource
 
 CHUNK = 2000
 # Everything an import can change; ids, creation and edit stamps are the database's.
-STAMPS = {"id", "created_at", "updated_at", "created_by", "updated_by"}
+STAMPS = {"id", "created_at", "updated_at", "created_by", "updated_by", "version"}
 TRACKED = [f.attname for f in Incident._meta.concrete_fields if f.name not in STAMPS]
 
 
@@ -171,7 +171,11 @@ class IncidentLoader:
         stamp = (self.user, self.change_reason, timezone.now())
         self.incidents.insert(new)
         self.incidents.record(new, "+", *stamp)
-        self.incidents.update(changed, [*TRACKED, "updated_at", "updated_by"])
+        if self.incidents.update(changed, [*TRACKED, "updated_at", "updated_by"]):
+            raise ImportRefused(
+                "Incidents in this file were changed by someone else while it was imported. "
+                "Nothing was imported: import it again to apply it to their new versions."
+            )
         self.incidents.record(changed, "~", *stamp)
         added = []
         for instance in new + changed:

@@ -8,6 +8,7 @@ through a named check constraint, so a bad row cannot be stored by any path.
 
 import math
 
+from concurrency.fields import AutoIncVersionField
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -27,6 +28,7 @@ from .querysets import (
     LocationQuerySet,
     NaturalKeyManager,
 )
+from .validators import no_markup
 
 COUNTRY_RE = r"^[A-Z]{2}$"
 REF_RE = r"^[A-Z]{3}-[0-9]{4}-[0-9]{4}$"
@@ -218,10 +220,14 @@ def regex_or_blank(field, pattern):
 
 
 class Actor(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    short_name = models.CharField(max_length=60, blank=True, help_text="e.g. SAA, SDF, HTS.")
+    name = models.CharField(max_length=200, unique=True, validators=[no_markup])
+    short_name = models.CharField(
+        max_length=60, blank=True, validators=[no_markup], help_text="e.g. SAA, SDF, HTS."
+    )
     aliases = models.TextField(
-        blank=True, help_text="Other names and spellings, one per line (Arabic included)."
+        blank=True,
+        validators=[no_markup],
+        help_text="Other names and spellings, one per line (Arabic included).",
     )
     kind = models.CharField(max_length=32, choices=ActorKind.choices)
     country = models.CharField(
@@ -248,6 +254,7 @@ class Actor(models.Model):
     )
     notes = models.TextField(blank=True)
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = ActorQuerySet.as_manager()
 
@@ -284,9 +291,11 @@ class Actor(models.Model):
 
 
 class Location(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[no_markup])
     alternative_names = models.TextField(
-        blank=True, help_text="Transliterations and the Arabic name, one per line."
+        blank=True,
+        validators=[no_markup],
+        help_text="Transliterations and the Arabic name, one per line.",
     )
     kind = models.CharField(max_length=32, choices=LocationKind.choices)
     latitude = models.FloatField(
@@ -321,6 +330,7 @@ class Location(models.Model):
         help_text="For zones around a point, e.g. al-Tanf's 55 km deconfliction zone.",
     )
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = LocationQuerySet.as_manager()
 
@@ -395,9 +405,14 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 class Aircraft(models.Model):
     designation = models.CharField(
-        max_length=100, unique=True, help_text='As analysts name it: "MQ-9 Reaper", "Su-35".'
+        max_length=100,
+        unique=True,
+        validators=[no_markup],
+        help_text='As analysts name it: "MQ-9 Reaper", "Su-35".',
     )
-    nato_name = models.CharField("NATO reporting name", max_length=60, blank=True)
+    nato_name = models.CharField(
+        "NATO reporting name", max_length=60, blank=True, validators=[no_markup]
+    )
     role = models.CharField(max_length=16, choices=AircraftRole.choices)
     crewed = models.BooleanField(help_text="Unticked for drones.")
     icao_designator = models.CharField(
@@ -408,6 +423,7 @@ class Aircraft(models.Model):
         help_text="ICAO Doc 8643 designator where one exists.",
     )
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = NaturalKeyManager("designation")
 
@@ -438,7 +454,7 @@ class Aircraft(models.Model):
 
 
 class Source(models.Model):
-    title = models.CharField(max_length=300, unique=True)
+    title = models.CharField(max_length=300, unique=True, validators=[no_markup])
     publisher = models.CharField(max_length=200, blank=True)
     author = models.CharField(max_length=200, blank=True)
     url = models.URLField("URL", max_length=500, blank=True)
@@ -464,6 +480,7 @@ class Source(models.Model):
     )
     notes = models.TextField(blank=True, help_text="Why this grade; what the document is.")
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = NaturalKeyManager("title")
 
@@ -522,7 +539,7 @@ class Incident(models.Model):
         validators=[ref_validator],
         help_text="Stable human reference, e.g. SYR-2023-0004. Never reused.",
     )
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[no_markup])
     summary = models.TextField(blank=True)
     incident_type = models.CharField(max_length=32, choices=IncidentType.choices)
     domain = models.CharField(max_length=8, choices=Domain.choices)
@@ -585,6 +602,7 @@ class Incident(models.Model):
         editable=False,
     )
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = IncidentQuerySet.as_manager()
 
@@ -701,6 +719,7 @@ class IncidentActor(models.Model):
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="incident_roles")
     role = models.CharField(max_length=12, choices=ActorRole.choices)
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = IncidentActorManager()
 
@@ -750,6 +769,7 @@ class IncidentAircraft(models.Model):
         "closest approach (m)", null=True, blank=True, help_text="Where reported."
     )
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = IncidentAircraftManager()
 
@@ -799,6 +819,7 @@ class IncidentSource(models.Model):
         default=Credibility.CANNOT_BE_JUDGED,
     )
 
+    version = AutoIncVersionField(help_text="Edit counter: saving an older version is refused.")
     history = HistoricalRecords()
     objects = IncidentSourceManager()
 
@@ -840,3 +861,25 @@ class IncidentSource(models.Model):
     def grade(self):
         """The Admiralty grade as an analyst says it: "B2"."""
         return f"{self.source.reliability}{self.credibility}"
+
+
+class SeedRow(models.Model):
+    """A row of the seed fixtures as it was last brought into this database.
+
+    ``make run`` loads a seed row only when it has no entry here, so a row an analyst has
+    edited or deleted is never loaded again; ``update_seeds`` compares the fixtures with
+    ``fields`` (what was loaded) and with the row now, to tell an analyst's edit from a
+    newer fixture."""
+
+    model = models.CharField(max_length=100, help_text="app_label.model_name")
+    key = models.CharField(max_length=500, help_text="The row's natural key, as JSON.")
+    fields = models.JSONField(help_text="The fixture's fields as last loaded.")
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key"], name="seed_row_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.key}"

@@ -41,8 +41,8 @@ def admin_role(model, action, method):
         return "importer"
     if action == "delete":
         return "editor" if model in LINK_MODELS else "administrator"
-    if action in EDIT or (action == "change" and method == "post"):
-        return "editor"
+    if action in EDIT or (action in ("change", "simple_history") and method == "post"):
+        return "editor"  # the history page's revert form saves like the change form
     return "viewer"
 
 

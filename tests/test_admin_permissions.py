@@ -8,6 +8,7 @@ import pytest
 from incidents.models import Incident
 
 from .conftest import table_state
+from .helpers import signed_version
 
 ROLES = ["anonymous", "viewer", "editor", "importer", "administrator"]
 BASE = "/admin/incidents/incident/"
@@ -81,7 +82,11 @@ def body_for(kind, incident):
     if kind == "new":
         return incident_form()
     if kind == "edit":
-        return incident_form(ref=incident.ref, title="Changed by a refused request?")
+        return incident_form(
+            ref=incident.ref,
+            title="Changed by a refused request?",
+            version=signed_version(incident),
+        )
     if kind == "confirm":
         return {
             "post": "yes",
@@ -130,7 +135,10 @@ def test_permitted_edits_land(make_incident, client_for, role):
     incident = make_incident(ref="SYR-2024-0100")
     client = client_for(role)
     client.post(BASE + "add/", incident_form())
-    client.post(BASE + f"{incident.pk}/change/", incident_form(ref=incident.ref, title="Renamed"))
+    client.post(
+        BASE + f"{incident.pk}/change/",
+        incident_form(ref=incident.ref, title="Renamed", version=signed_version(incident)),
+    )
     assert Incident.objects.filter(ref="SYR-2025-0001").exists()
     assert Incident.objects.get(pk=incident.pk).title == "Renamed"
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from incidents.apps import keep_database_private
+
 from .backup import integrity_problems, pg_environment, run_tool
 
 PG_DUMP_MAGIC = b"PGDMP"
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             finally:
                 live.close()
                 backup.close()
+            keep_database_private(None, connection)
         elif connection.vendor == "postgresql":
             with open(source, "rb") as handle:
                 if handle.read(5) != PG_DUMP_MAGIC:
