@@ -38,17 +38,27 @@ class _FormReader(HTMLParser):
             elif kind not in ("submit", "button", "file", "image", "reset"):
                 self.fields[name] = attrs.get("value", "")
         elif tag == "select" and name:
-            self.select = name
-            self.fields.setdefault(name, "")
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.fields[self.select] = attrs.get("value", "")
+            self.select = {"name": name, "multiple": "multiple" in attrs, "first": None, "on": []}
+        elif tag == "option" and self.select:
+            value = attrs.get("value", "")
+            if self.select["first"] is None:
+                self.select["first"] = value
+            if "selected" in attrs:
+                self.select["on"].append(value)
         elif tag == "textarea" and name:
             self.textarea = name
             self.fields[name] = ""
 
     def handle_endtag(self, tag):
-        if tag == "select":
-            self.select = None
+        if tag == "select" and self.select:
+            # as a browser submits it: a multiple select with nothing chosen sends nothing,
+            # a single one without a selected option sends its first
+            select, self.select = self.select, None
+            if select["multiple"]:
+                if select["on"]:
+                    self.fields[select["name"]] = select["on"]
+            else:
+                self.fields[select["name"]] = (select["on"] or [select["first"] or ""])[-1]
         elif tag == "textarea":
             self.textarea = None
         elif tag == "form" and self.inside and self.seen_form:
