@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install run serve test lint audit fixtures bench clean
+.PHONY: help install lock run serve test lint audit fixtures bench clean
 WORKERS ?= 3
 HOST    ?= 127.0.0.1
 
@@ -15,16 +15,25 @@ help:
 	@echo "make serve  - production: migrate, collect static files, gunicorn on \$$DATABASE_URL (see README, Operations)"
 	@echo "make test   - install, then ruff, migration check and the pytest suite"
 	@echo "make bench  - build a 1,000,000-incident database in var/bench/ and measure (about 15 min)"
+	@echo "make lock   - refresh requirements.lock (pinned versions with hashes) from pyproject.toml"
 	@echo "make clean  - remove the virtual environment (var/ with the database is kept)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Every dependency at the version and hashes of requirements.lock (`make lock` refreshes it
+# from pyproject.toml), then the project itself.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --upgrade -o requirements.lock
 
 install: $(STAMP)
 
