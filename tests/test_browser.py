@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
-from incidents.models import Incident
+from incidents.models import Incident, IncidentType, Location, LocationKind
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,3 +262,64 @@ def test_a_configured_tile_server_that_cannot_be_reached_leaves_a_plain_map(new_
     assert watched.outside, "the tiles were asked for"
     # the only errors are the tiles that could not be fetched
     assert all("Failed to load resource" in error for error in watched.errors), watched.errors
+
+
+def test_markup_in_a_name_is_shown_as_text_in_the_maps_labels_and_popups(new_page):
+    from playwright.sync_api import expect
+
+    # Rows as an old database or a raw SQL insert holds them: create() skips the validator.
+    # East of every seed place and zone, so theirs are the easternmost markers on the map.
+    name, zone_name = "<img src=x onerror=alert(1)>", "<b id=zonebold>Z</b>"
+    place = Location.objects.create(
+        name=name, kind=LocationKind.CITY, latitude=36.3, longitude=43.1
+    )
+    Location.objects.create(
+        name=zone_name, kind=LocationKind.ZONE, latitude=31.5, longitude=43.0, radius_km=60
+    )
+    Incident.objects.create(
+        ref="SYR-2023-0998",
+        title="An intercept at a place with markup in its name",
+        incident_type=IncidentType.AIR_INTERCEPT,
+        domain="air",
+        date_start="2023-08-01",
+        date_end="2023-08-01",
+        location=place,
+    )
+    watched = new_page()
+    page = watched.page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, "nadia")
+
+    def easternmost(selector):
+        return max(page.locator(selector).all(), key=lambda path: path.bounding_box()["x"])
+
+    def tooltip_of(marker):
+        marker.hover()
+        tooltip = page.locator(".leaflet-tooltip")
+        expect(tooltip).to_have_count(1)
+        return tooltip.inner_text()
+
+    def nothing_ran(name):
+        for canvas in page.locator("[data-map]").all():
+            assert canvas.locator("img").count() == 0
+        assert page.locator("#zonebold").count() == 0
+        assert dialogs == []
+        watched.check(name)
+
+    page.wait_for_selector("[data-map][data-ready='true']")
+    assert tooltip_of(easternmost("path.place")) == f"{name} (1)"
+    easternmost("path.place").click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_have_count(1)
+    assert popup.locator("strong a").inner_text() == name
+    assert popup.get_by_role("link", name=f"List the incidents in {name}").count() == 1
+    assert tooltip_of(easternmost("path.zone")) == f"{zone_name}: 60 km zone"
+    nothing_ran("markup-names-dashboard")
+
+    page.goto(place.get_absolute_url())
+    assert page.locator("h1").inner_text() == name
+    page.wait_for_selector("[data-map][data-ready='true']")
+    assert tooltip_of(page.locator("path.focus")) == name
+    assert tooltip_of(easternmost("path.zone")) == f"{zone_name}: 60 km zone"
+    nothing_ran("markup-names-location")

@@ -3,7 +3,10 @@
  * Each element with data-map="ID" is drawn from the JSON in <script id="ID">: places
  * (one circle per place, sized by its number of incidents, with a popup listing the
  * newest), zones (circles of their radius) and, when MAP_TILE_URL is set, a tile layer.
- * Without tiles, or when they fail to load, the map says so and draws a graticule. */
+ * Without tiles, or when they fail to load, the map says so and draws a graticule.
+ *
+ * Names are Editors' text: every label and popup is handed to Leaflet as a DOM node whose
+ * text is set with textContent, never as a string, which Leaflet would set as innerHTML. */
 (function () {
   "use strict";
 
@@ -12,6 +15,11 @@
     if (text) node.textContent = text;
     Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
     return node;
+  }
+
+  // A tooltip's content as text: Leaflet puts a string content in as HTML.
+  function label(text) {
+    return el("span", text);
   }
 
   function popup(place) {
@@ -72,7 +80,7 @@
       var circle = L.circle([zone.lat, zone.lon], {
         radius: zone.radius_km * 1000, className: "zone", interactive: true
       }).addTo(map);
-      circle.bindTooltip(zone.name + ": " + zone.radius_km + " km zone");
+      circle.bindTooltip(label(zone.name + ": " + zone.radius_km + " km zone"));
       bounds.extend(L.latLng(zone.lat, zone.lon).toBounds(zone.radius_km * 2000));
     });
     data.places.forEach(function (place) {
@@ -80,12 +88,12 @@
         radius: Math.min(24, 5 + 2 * Math.sqrt(place.count)), className: "place"
       }).addTo(map);
       marker.bindPopup(popup(place));
-      marker.bindTooltip(place.name + " (" + place.count + ")");
+      marker.bindTooltip(label(place.name + " (" + place.count + ")"));
       bounds.extend([place.lat, place.lon]);
     });
     if (data.focus) {
       L.circleMarker([data.focus.lat, data.focus.lon], { radius: 6, className: "focus" })
-        .addTo(map).bindTooltip(data.focus.name);
+        .addTo(map).bindTooltip(label(data.focus.name));
       bounds.extend([data.focus.lat, data.focus.lon]);
     }
     if (bounds.isValid()) {
