@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Max, Min
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -209,7 +208,6 @@ class IncidentAdmin(RecordAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
-        obj.updated_at = timezone.now()
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)

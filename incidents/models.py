@@ -684,6 +684,14 @@ class Incident(models.Model):
     def __str__(self):
         return f"{self.ref} {self.title}"
 
+    def save(self, *args, **kwargs):
+        # Every save is an edit at this moment (the export's updated_at column says when a
+        # row last changed); fixtures and the bulk loader write their own stamps.
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("incidents:detail", args=[self.ref])
 

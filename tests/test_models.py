@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
 
 from incidents.models import (
     Actor,
@@ -215,3 +216,18 @@ def test_dates_read_at_their_precision(start, end, precision, shown):
         date_start=datetime.date(*start), date_end=datetime.date(*end), date_precision=precision
     )
     assert incident.date_display == shown
+
+
+def test_a_plain_save_stamps_updated_at(make_incident):
+    incident = make_incident()
+    type(incident).objects.filter(pk=incident.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=30)
+    )
+    incident.refresh_from_db()
+    stale = incident.updated_at
+    incident.title = "Corrected"
+    incident.save()
+    incident.refresh_from_db()
+    assert incident.updated_at > stale + datetime.timedelta(days=29)
+    incident.save(update_fields=["title"])
+    assert type(incident).objects.get(pk=incident.pk).updated_at >= incident.updated_at
