@@ -2,13 +2,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Max, Min
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_users  # noqa: F401  (registers the user admin)
-from .admin_filters import ActorListFilter, LocationListFilter, autocomplete_media
+from .admin_filters import (
+    ActorListFilter,
+    LocationListFilter,
+    YearListFilter,
+    autocomplete_media,
+)
 from .admin_import import StrictImportExportMixin
 from .concurrent_edit import ConcurrencyAdminMixin, VersionedInlineFormSet, VersionedRowForm
 from .filters import MAX_WORDS
@@ -91,28 +96,6 @@ class IncidentSourceInline(admin.StackedInline):
     extra = 1
 
 
-class YearListFilter(admin.SimpleListFilter):
-    """Years from MIN/MAX of the indexed date_start, not a DISTINCT over every row."""
-
-    title = "year"
-    parameter_name = "year"
-
-    def lookups(self, request, model_admin):
-        bounds = model_admin.get_queryset(request).aggregate(
-            first=Min("date_start"), last=Max("date_start")
-        )
-        if bounds["first"] is None:
-            return []
-        years = range(bounds["last"].year, bounds["first"].year - 1, -1)
-        return [(str(year), str(year)) for year in years]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(date_start__year=int(value))
-        return queryset
-
-
 def incident_list_link(label, **params):
     url = reverse("admin:incidents_incident_changelist")
     query = "&".join(f"{key}={value}" for key, value in params.items())
@@ -156,6 +139,7 @@ class IncidentAdmin(RecordAdmin):
     ]
     list_select_related = ["location"]
     date_hierarchy = "date_start"
+    change_list_template = "admin/incidents/incident/change_list_dates.html"
     show_full_result_count = False
     list_per_page = 50
     save_as = True

@@ -62,7 +62,12 @@ def year_facet(filterset, qs):
     their indexes (years without incidents are left out anyway): the bounds of the
     filtered incidents cost a scan of their own, 0.6 s on PostgreSQL at a million."""
     facet = Facet("year", "Year")
-    bounds = qs.model._default_manager.aggregate(first=Min("date_start"), last=Max("date_end"))
+    # each bound asked on its own: together, SQLite reads every row instead of two index ends
+    rows = qs.model._default_manager.order_by()
+    bounds = {
+        "first": rows.aggregate(value=Min("date_start"))["value"],
+        "last": rows.aggregate(value=Max("date_end"))["value"],
+    }
     if bounds["first"] is None:
         return facet
     data = filterset.form.cleaned_data
