@@ -215,13 +215,10 @@ class IncidentFilterForm(forms.Form):
         near, km = data.get("near"), data.get("km")
         if km is not None and not near and "near" not in self.errors:
             self.add_error("near", "Give a place to measure the distance from.")
-        if near and km is None and "km" not in self.errors:
-            if near.radius_km is None:
-                self.add_error("km", f"Give a distance: {near} has no radius of its own.")
-            elif near.latitude is None or near.longitude is None:
-                self.add_error("near", f"{near} has no coordinates to measure from.")
         if near and (near.latitude is None or near.longitude is None):
             self.add_error("near", f"{near} has no coordinates to measure from.")
+        elif near and km is None and "km" not in self.errors and near.radius_km is None:
+            self.add_error("km", f"Give a distance: {near} has no radius of its own.")
         return data
 
 

@@ -348,3 +348,14 @@ def test_an_invalid_value_shows_the_error_beside_the_field_and_no_rows(
 def test_summaries_read_as_sentences(load_seeds, query, expected):
     filterset = IncidentFilter(QueryDict(query), queryset=Incident.objects.all())
     assert filterset.summary(filterset.qs.count()) == expected
+
+
+@pytest.mark.parametrize("km", ["", "20"])
+def test_a_place_without_coordinates_is_named_once(client_for, make_location, km):
+    make_location("Somewhere in the desert", radius_km=10)  # a zone drawn without a centre
+    params = {"near": "Somewhere in the desert"} | ({"km": km} if km else {})
+    page = client_for("viewer").get("/incidents/", params).content.decode()
+    beside_the_field = page.split('id="id_near_error">')[1].split("</div>")[0]
+    assert beside_the_field.count("has no coordinates to measure from") == 1
+    summary = page.split('class="errors"')[1].split("</ul>")[0]
+    assert summary.count("has no coordinates to measure from") == 1
