@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -27,7 +26,7 @@ from .models import (
     Location,
     Source,
 )
-from .querysets import search_terms
+from .querysets import incident_count, search_terms
 from .resources import (
     ActorResource,
     AircraftResource,
@@ -171,8 +170,10 @@ class IncidentAdmin(RecordAdmin):
         ),
     ]
 
-    # The reference tables link here with these lookups (see IncidentCountAdmin).
+    # The reference tables link here with these lookups (see IncidentCountAdmin): exactly
+    # the incidents their count counts.
     related_lookups = {
+        "incident_actors__actor__id__exact",
         "incident_aircraft__aircraft__id__exact",
         "incident_sources__source__id__exact",
     }
@@ -218,7 +219,7 @@ class IncidentCountAdmin(RecordAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(incident_count=Count("incidents"))
+            .annotate(incident_count=incident_count())
             .order_by(*self.model._meta.ordering)
         )
 
@@ -235,7 +236,7 @@ class ActorAdmin(IncidentCountAdmin):
     search_fields = ["name", "short_name", "aliases"]
     autocomplete_fields = ["parent"]
     list_select_related = ["parent"]
-    incident_filter = "actor"
+    incident_filter = "incident_actors__actor__id__exact"
 
 
 @admin.register(Location)
@@ -245,7 +246,7 @@ class LocationAdmin(IncidentCountAdmin):
     list_filter = ["kind", "country"]
     search_fields = ["name", "alternative_names", "admin1"]
     autocomplete_fields = ["parent"]
-    incident_filter = "location"
+    incident_filter = "location__id__exact"
 
 
 @admin.register(Aircraft)

@@ -8,7 +8,7 @@ import math
 import re
 
 from django.db import connections, models
-from django.db.models import FloatField, Prefetch, Q, Value
+from django.db.models import Count, FloatField, Prefetch, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
@@ -28,6 +28,12 @@ def search_terms(text):
         if term and term not in terms:
             terms.append(term)
     return terms
+
+
+def incident_count():
+    """How many incidents name a reference row: each incident once, whatever roles the row
+    holds in it, and only the row's own (not its sub-units' or inner places')."""
+    return Count("incidents", distinct=True)
 
 
 def _pk(obj):

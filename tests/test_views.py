@@ -316,3 +316,30 @@ def test_the_actor_facet_shows_the_twelve_most_frequent_ties_by_name(
     assert shown == [("Omega force", 3), ("Zeta force", 3)] + [
         (f"Tied {letter}", 1) for letter in "ABCDEFGHIJ"
     ]
+
+
+def test_reference_counts_agree_between_the_admin_and_the_analyst_pages(
+    client_for, make_incident, make_actor, make_location
+):
+    parent = make_actor("Russian Armed Forces")
+    unit = make_actor("Russian Aerospace Forces", parent=parent)
+    place = make_location("al-Tanf")
+    inside = make_location("al-Tanf garrison", parent=place)
+    # the parent holds two roles in one incident; a sub-unit and an inner place have their own
+    make_incident(actors=[(parent, "initiator"), (parent, "participant")], location=place)
+    make_incident(actors=[(unit, "initiator")], location=inside)
+    client = client_for("administrator")
+
+    for model, row, analyst_url in (
+        ("actor", parent, "/actors/"),
+        ("location", place, "/locations/"),
+    ):
+        changelist = client.get(f"/admin/incidents/{model}/", {"q": row.name})
+        shown = {r.pk: r.incident_count for r in changelist.context["cl"].result_list}
+        admin_count = shown[row.pk]
+        analyst = {r.pk: r.incident_count for r in client.get(analyst_url).context["object_list"]}
+        assert admin_count == analyst[row.pk] == 1
+        page = changelist.content.decode()
+        link = page.split('href="/admin/incidents/incident/?')[1].split('"')[0]
+        listed = client.get("/admin/incidents/incident/?" + link.replace("&amp;", "&"))
+        assert listed.context["cl"].result_count == admin_count, (model, link)
