@@ -47,17 +47,36 @@ def environment():
     return {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1"}
 
 
-def start_writers(count, seconds, folder):
+def start_writers(count, seconds, folder, stop_file=None):
     logs = [folder / f"writer-{n}.log" for n in range(count)]
+    extra = [str(stop_file)] if stop_file else []
     processes = [
         subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "writer.py"), str(n), str(seconds), str(log)],
+            [
+                sys.executable,
+                str(ROOT / "tests" / "writer.py"),
+                str(n),
+                str(seconds),
+                str(log),
+                *extra,
+            ],
             cwd=ROOT,
             env=environment(),
         )
         for n, log in enumerate(logs)
     ]
     return processes, logs
+
+
+def wait_for_commits(logs, processes, count):
+    """Until the writers have logged ``count`` commits: an event, however busy the machine
+    (a writer that stops early ends the wait with a failure, not a hang)."""
+    while True:
+        created, titles, _ = read_logs(logs)
+        if len(created) >= count:
+            return created
+        assert all(p.poll() is None for p in processes), "a writer stopped before committing"
+        time.sleep(0.05)
 
 
 def read_logs(logs):
@@ -85,12 +104,13 @@ def sqlite_integrity():
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded database's locking")
 def test_twenty_writers_for_a_minute_lose_nothing(tmp_path):
     """20 processes create and edit incidents for 60 s on one SQLite file (WAL, BEGIN
-    IMMEDIATE, 20 s busy timeout): every commit is there, and no writer met an error."""
+    IMMEDIATE, 20 s busy timeout): every commit is there, and a write that was refused was
+    refused as "database is locked", the 503 a request gets, never anything else."""
     processes, logs = start_writers(WRITERS, SECONDS, tmp_path)
     for process in processes:
-        assert process.wait(timeout=SECONDS + 120) == 0
+        assert process.wait() == 0
     created, titles, errors = read_logs(logs)
-    assert errors == []
+    assert [e for e in errors if "database is locked" not in e] == []
     stored = dict(Incident.objects.filter(ref__startswith="W").values_list("ref", "title"))
     assert set(created) == set(stored)  # every committed row, and only those
     assert {ref: stored[ref] for ref in titles} == titles  # every edit's last title
@@ -159,15 +179,20 @@ def test_an_import_killed_at_any_moment_leaves_none_of_its_rows(tmp_path):
 
 
 def test_a_backup_taken_during_writes_restores_every_committed_row(tmp_path):
-    processes, logs = start_writers(4, 8, tmp_path)
-    time.sleep(3)
-    committed_before, _, _ = read_logs(logs)
-    backup = tmp_path / "backup.db"
-    call_command("backup", str(backup), stdout=open(os.devnull, "w"))  # noqa: SIM115
-    for process in processes:
-        assert process.wait(timeout=120) == 0
+    stop = tmp_path / "stop"
+    processes, logs = start_writers(4, 600, tmp_path, stop_file=stop)
+    try:
+        wait_for_commits(logs, processes, 20)
+        committed_before, _, _ = read_logs(logs)
+        backup = tmp_path / "backup.db"
+        call_command("backup", str(backup), stdout=open(os.devnull, "w"))  # noqa: SIM115
+        wait_for_commits(logs, processes, len(read_logs(logs)[0]) + 20)  # writes went on
+    finally:
+        stop.touch()
+        for process in processes:
+            process.wait()
     all_created, _, errors = read_logs(logs)
-    assert errors == []
+    assert [e for e in errors if "database is locked" not in e] == []
     assert len(all_created) > len(committed_before) > 0
 
     call_command("restore", str(backup), "--noinput", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -1,11 +1,12 @@
 """One writer process for the durability tests, writing as the site's requests do.
 
-    python tests/writer.py NUMBER SECONDS LOG
+    python tests/writer.py NUMBER SECONDS LOG [STOP_FILE]
 
-Until SECONDS have passed it creates incidents and edits its own earlier ones through the
-ORM (history rows and all), each in its own transaction. After each commit it appends a
-line to LOG: "create REF", or "edit REF TITLE"; an error that reached it is logged as
-"error ..." and the write retried. The database is DATABASE_URL's, as for the site.
+Until SECONDS have passed, or STOP_FILE exists, it creates incidents and edits its own
+earlier ones through the ORM (history rows and all), each in its own transaction. After
+each commit it appends a line to LOG: "create REF", or "edit REF TITLE"; an error that
+reached it is logged as "error ..." and the write retried. The database is DATABASE_URL's,
+as for the site.
 """
 
 import os
@@ -32,12 +33,13 @@ def prefix(number):
     return "W" + chr(65 + number // 26 % 26) + chr(65 + number % 26)
 
 
-def main(number, seconds, log_path):
+def main(number, seconds, log_path, stop_file=None):
     rng = random.Random(number)
     mine, serial = [], 0
     deadline = time.monotonic() + seconds
+    stop = Path(stop_file) if stop_file else None
     with open(log_path, "a", buffering=1) as log:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop and stop.exists()):
             edit = mine and rng.random() < 0.4
             try:
                 with transaction.atomic():
@@ -70,4 +72,4 @@ def main(number, seconds, log_path):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), float(sys.argv[2]), sys.argv[3])
+    main(int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], *sys.argv[4:5])
