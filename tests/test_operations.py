@@ -11,6 +11,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from .conftest import ROOT
+from .helpers import form_fields
 
 HEADERS_SCRIPT = """
 import json
@@ -104,13 +105,16 @@ def test_an_edit_behind_a_held_write_lock_gets_the_503(load_seeds, client_for):
 
     client = client_for("editor")
     incident = Incident.objects.get(ref="SYR-2023-0002")
+    url = f"/admin/incidents/incident/{incident.pk}/change/"
+    form = form_fields(client.get(url).content, "incident_form")  # a valid edit
+    form["title"] = "Saved behind a held write lock?"
     other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         connection.ensure_connection()
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA busy_timeout = 300")  # instead of 20 s, for the test
-        response = client.post(f"/admin/incidents/incident/{incident.pk}/change/", {})
+        response = client.post(url, form)
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -118,3 +122,5 @@ def test_an_edit_behind_a_held_write_lock_gets_the_503(load_seeds, client_for):
     assert response.status_code == 503
     assert "The database is busy" in response.content.decode()
     assert Incident.objects.get(pk=incident.pk).title == incident.title
+    assert client.post(url, form).status_code == 302  # the same form, once the lock is gone
+    assert Incident.objects.get(pk=incident.pk).title == "Saved behind a held write lock?"
