@@ -73,6 +73,7 @@ class RecordAdmin(ConcurrencyAdminMixin, StrictImportExportMixin, SimpleHistoryA
 
 class IncidentActorInline(admin.TabularInline):
     model = IncidentActor
+    ordering = ["role", "actor__name"]
     formset = VersionedInlineFormSet
     form = VersionedRowForm
     autocomplete_fields = ["actor"]
@@ -81,6 +82,7 @@ class IncidentActorInline(admin.TabularInline):
 
 class IncidentAircraftInline(admin.TabularInline):
     model = IncidentAircraft
+    ordering = ["role", "aircraft__designation"]
     formset = VersionedInlineFormSet
     form = VersionedRowForm
     autocomplete_fields = ["aircraft", "operator"]
@@ -89,6 +91,7 @@ class IncidentAircraftInline(admin.TabularInline):
 
 class IncidentSourceInline(admin.StackedInline):
     model = IncidentSource
+    ordering = ["source__title"]
     formset = VersionedInlineFormSet
     form = VersionedRowForm
     autocomplete_fields = ["source"]
@@ -285,6 +288,7 @@ class IncidentAircraftAdmin(RecordAdmin):
     """Aircraft links, for batch import and export beside the incidents file."""
 
     resource_classes = [IncidentAircraftResource]
+    ordering = ["-incident__date_start", "incident__ref", "role"]
     list_display = ["incident", "aircraft", "role", "operator", "count"]
     list_filter = ["role"]
     search_fields = ["incident__ref", "aircraft__designation"]
@@ -297,6 +301,7 @@ class IncidentSourceAdmin(RecordAdmin):
     """Citations (incident, source, excerpt, credibility), for batch import and export."""
 
     resource_classes = [IncidentSourceResource]
+    ordering = ["-incident__date_start", "incident__ref", "source__title"]
     list_display = ["incident", "source", "grade"]
     search_fields = ["incident__ref", "source__title", "excerpt"]
     autocomplete_fields = ["incident", "source"]

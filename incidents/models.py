@@ -732,7 +732,6 @@ class IncidentActor(models.Model):
     objects = IncidentActorManager()
 
     class Meta:
-        ordering = ["incident", "role", "actor"]
         verbose_name = "actor in incident"
         verbose_name_plural = "actors in incident"
         constraints = [
@@ -782,7 +781,6 @@ class IncidentAircraft(models.Model):
     objects = IncidentAircraftManager()
 
     class Meta:
-        ordering = ["incident", "role", "aircraft"]
         verbose_name = "aircraft in incident"
         verbose_name_plural = "aircraft in incident"
         permissions = [
@@ -832,7 +830,6 @@ class IncidentSource(models.Model):
     objects = IncidentSourceManager()
 
     class Meta:
-        ordering = ["incident", "source"]
         verbose_name = "source of incident"
         verbose_name_plural = "sources of incident"
         permissions = [

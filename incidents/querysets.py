@@ -220,12 +220,20 @@ class IncidentQuerySet(models.QuerySet):
         from .models import IncidentActor, IncidentAircraft, IncidentSource
 
         return self.select_related("location").prefetch_related(
-            Prefetch("incident_actors", IncidentActor.objects.select_related("actor")),
+            Prefetch(
+                "incident_actors",
+                IncidentActor.objects.select_related("actor").order_by("role", "actor__name"),
+            ),
             Prefetch(
                 "incident_aircraft",
-                IncidentAircraft.objects.select_related("aircraft", "operator"),
+                IncidentAircraft.objects.select_related("aircraft", "operator").order_by(
+                    "role", "aircraft__designation"
+                ),
             ),
-            Prefetch("incident_sources", IncidentSource.objects.select_related("source")),
+            Prefetch(
+                "incident_sources",
+                IncidentSource.objects.select_related("source").order_by("source__title"),
+            ),
         )
 
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from incidents.models import EARTH_RADIUS_KM, Incident
+from incidents.models import EARTH_RADIUS_KM, Incident, IncidentActor
 
 
 def point_at(origin_lat, origin_lon, km, bearing_deg):
@@ -238,3 +238,20 @@ def test_in_a_year_means_overlapping_it_in_the_admin_as_in_the_list(make_inciden
     for page in (admin_page, listed):
         assert spanning.ref in page
         assert "SYR-2018-0901" not in page
+
+
+def test_link_rows_are_ordered_where_shown_without_joining_their_incident(
+    make_incident, make_actor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    saa, vks = make_actor("Syrian Arab Army"), make_actor("Russian Aerospace Forces")
+    make_incident(actors=[(saa, "target"), (vks, "initiator"), (saa, "participant")])
+    with CaptureQueriesContext(connection) as captured:
+        (incident,) = Incident.objects.for_list()
+        shown = [(link.role, link.actor.name) for link in incident.incident_actors.all()]
+    assert shown == sorted(shown)
+    links = [q["sql"] for q in captured if 'FROM "incidents_incidentactor"' in q["sql"]]
+    assert links and all('"incidents_incident"' not in sql for sql in links)
+    assert list(IncidentActor.objects.all().query.order_by) == []
