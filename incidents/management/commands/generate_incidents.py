@@ -214,11 +214,15 @@ class Command(BaseCommand):
                 "deconfliction_channel_used",
                 "created_at",
                 "updated_at",
+                "version",
             ],
         )
-        actor_sql = insert_sql(IncidentActor, ["incident", "actor", "role"])
-        aircraft_sql = insert_sql(IncidentAircraft, ["incident", "aircraft", "role"])
-        source_sql = insert_sql(IncidentSource, ["incident", "source", "excerpt", "credibility"])
+        # every row starts at version 1, as a save through the ORM would
+        actor_sql = insert_sql(IncidentActor, ["incident", "actor", "role", "version"])
+        aircraft_sql = insert_sql(IncidentAircraft, ["incident", "aircraft", "role", "version"])
+        source_sql = insert_sql(
+            IncidentSource, ["incident", "source", "excerpt", "credibility", "version"]
+        )
         done = 0
         with tqdm(total=count, unit=" incidents", disable=None) as progress:
             while done < count:
@@ -252,18 +256,19 @@ class Command(BaseCommand):
                             "unknown",
                             now,
                             now,
+                            1,
                         )
                     )
                     for role, actor in zip(
                         roles, rng.sample(actors, rng.randint(1, 3)), strict=False
                     ):
-                        links.append((pk, actor, role))
+                        links.append((pk, actor, role, 1))
                     for role, plane in zip(
                         missions, rng.sample(aircraft, rng.randint(0, 2)), strict=False
                     ):
-                        flights.append((pk, plane, role))
+                        flights.append((pk, plane, role, 1))
                     for source in rng.sample(sources, rng.randint(1, 3)):
-                        citations.append((pk, source, "A generated excerpt.", rng.randint(1, 6)))
+                        citations.append((pk, source, "A generated excerpt.", rng.randint(1, 6), 1))
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.executemany(incident_sql, incidents)
                     cursor.executemany(actor_sql, links)
