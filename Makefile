@@ -6,14 +6,16 @@ MANAGE := $(BIN)/python manage.py
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install lock run serve test lint audit fixtures bench clean
+.PHONY: help install lock run serve test quick fuzz lint audit fixtures bench clean
 WORKERS ?= 3
 HOST    ?= 127.0.0.1
 
 help:
 	@echo "make run    - install, migrate, load the seed incidents, serve at http://127.0.0.1:$(PORT)/"
 	@echo "make serve  - production: migrate, collect static files, gunicorn on \$$DATABASE_URL (see README, Operations)"
-	@echo "make test   - install, then ruff, migration check and the pytest suite"
+	@echo "make test   - install, then ruff, migration check and the whole pytest suite"
+	@echo "make quick  - the edit-test loop: ruff and the suite without browser, fuzz and durability runs"
+	@echo "make fuzz   - the hostile query strings at full size (2,000 per view)"
 	@echo "make bench  - build a 1,000,000-incident database in var/bench/ and measure (about 15 min)"
 	@echo "make lock   - refresh requirements.lock (pinned versions with hashes) from pyproject.toml"
 	@echo "make clean  - remove the virtual environment (var/ with the database is kept)"
@@ -69,6 +71,13 @@ audit: install
 test: lint
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+quick: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -x -m "not slow"
+
+fuzz: install
+	FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/test_fuzz.py
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): pyproject.toml | $(STAMP)

@@ -24,10 +24,10 @@ from incidents.models import Incident
 from .conftest import ROOT
 
 WRITERS = int(os.environ.get("DURABILITY_WRITERS", 20))
-SECONDS = float(os.environ.get("DURABILITY_SECONDS", 60))
+SECONDS = float(os.environ.get("DURABILITY_SECONDS", 30))
 KILLS = 10
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def database_url():

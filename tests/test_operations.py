@@ -50,12 +50,14 @@ def manage(env, *args):
     )
 
 
+@pytest.mark.slow
 def test_the_deploy_checks_pass_with_production_settings(tmp_path):
     result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_production_answers_carry_the_security_headers(tmp_path):
     env = production_env(tmp_path)
     assert manage(env, "migrate", "--noinput", "-v0").returncode == 0

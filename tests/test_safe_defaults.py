@@ -36,6 +36,7 @@ def python(code, env):
     )
 
 
+@pytest.mark.slow
 def test_the_settings_without_debug_give_debug_off(tmp_path):
     done = python(
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
@@ -46,6 +47,7 @@ def test_the_settings_without_debug_give_debug_off(tmp_path):
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_commands_run_from_a_checkout_with_no_variables(tmp_path):
     done = subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -57,6 +59,7 @@ def test_commands_run_from_a_checkout_with_no_variables(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 def test_serving_with_debug_off_and_no_production_values_is_refused(tmp_path):
     done = python("import config.wsgi", clean_env(VAR_DIR=str(tmp_path / "var")))
     assert done.returncode != 0
@@ -107,6 +110,7 @@ def fetch(url, **headers):
         return error.code, error.read().decode()
 
 
+@pytest.mark.slow
 def test_a_bad_host_under_gunicorn_shows_no_setting(gunicorn):
     status, body = fetch(gunicorn + "/", Host="attacker.example")
     assert status == 400
@@ -115,6 +119,7 @@ def test_a_bad_host_under_gunicorn_shows_no_setting(gunicorn):
         assert leak not in body
 
 
+@pytest.mark.slow
 def test_a_missing_page_lists_no_url_patterns(gunicorn):
     status, body = fetch(
         gunicorn + "/no-such-page/", Host="incidents.example.org", **{"X-Forwarded-Proto": "https"}
@@ -190,6 +195,7 @@ def test_the_admin_search_of_a_thousand_words_answers_in_the_normal_query_count(
 # --- files only their owner reads -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_make_run_leaves_var_and_the_database_private(tmp_path):
     var = tmp_path / "var"
     env = clean_env(VAR_DIR=str(var), DATABASE_URL="")
