@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").glob("*.json"))
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    """Users are made by the hundred here: a hash that costs nothing (the real one costs
+    a third of a second by design). Login, lockout and validation behave the same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def load_seeds(db):
     def load():
