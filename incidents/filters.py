@@ -21,8 +21,9 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 
+from . import names
 from .dates import format_date_range
 from .models import (
     Actor,
@@ -38,7 +39,6 @@ from .models import (
     Status,
 )
 from .querysets import search_terms
-from .widgets import NaturalKeyWidget
 
 MAX_VALUES = 20
 MAX_TEXT = 200
@@ -111,31 +111,14 @@ class ValueListField(forms.Field):
 class NamedRowsField(ValueListField):
     """Rows named by their natural key, with "Did you mean …?" for a near miss."""
 
-    def __init__(self, *, model, field, alias_fields=(), noun, **kwargs):
+    def __init__(self, *, model, noun, **kwargs):
         super().__init__(**kwargs)
-        self.model, self.field, self.noun = model, field, noun
-        self.alias_fields = alias_fields
-        self.lookup = NaturalKeyWidget(model, field, alias_fields, noun).lookup
+        self.model, self.noun = model, noun
 
     def find(self, name):
-        manager = self.model._default_manager
-        exact = manager.filter(**{self.field: name}).first()
-        if exact:
-            return exact
-        match = Q(**{f"{self.field}__iexact": name})
-        for alias in self.alias_fields:
-            if alias == "short_name":
-                match |= Q(short_name__iexact=name)
-        found = list(manager.filter(match)[:2])
-        if len(found) == 1:
-            return found[0]
-        if name.isdigit() and len(name) < 12:
-            by_id = manager.filter(pk=int(name)).first()
-            if by_id:
-                return by_id
         try:
-            return self.lookup(name)
-        except ValueError as error:
+            return names.find(self.model, name, self.noun)
+        except names.UnknownName as error:
             raise ValidationError(str(error)) from None
 
     def clean(self, value):
@@ -262,8 +245,6 @@ class IncidentFilter(django_filters.FilterSet):
     actor = NamedRowsFilter(
         label="Actor",
         model=Actor,
-        field="name",
-        alias_fields=("short_name", "aliases"),
         noun="actor",
         help_text="Includes its sub-units. Several actors: incidents involving all of them.",
     )
@@ -274,22 +255,16 @@ class IncidentFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     country = CountryCodesFilter(label="Actor's country", help_text="Two letters: RU, US, SY.")
-    aircraft = NamedRowsFilter(
-        label="Aircraft", model=Aircraft, field="designation", noun="aircraft"
-    )
+    aircraft = NamedRowsFilter(label="Aircraft", model=Aircraft, noun="aircraft")
     location = NamedRowsFilter(
         label="Location",
         model=Location,
-        field="name",
-        alias_fields=("alternative_names",),
         noun="location",
         help_text="Includes the places inside it.",
     )
     near = NamedRowFilter(
         label="Near",
         model=Location,
-        field="name",
-        alias_fields=("alternative_names",),
         noun="location",
     )
     km = FloatFilter(
