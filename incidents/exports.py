@@ -4,6 +4,8 @@ Rows are read ``CHUNK_SIZE`` at a time with ``values_list``; each chunk costs on
 per related table (actors, aircraft, sources), whatever its length, and is written out
 before the next is read, so memory stays flat from ten rows to a million. The columns
 and their order are ``IncidentResource``'s: the admin export builds its rows here too.
+
+Every text cell goes through ``widgets.defuse``.
 """
 
 import csv
@@ -27,13 +29,12 @@ from .cells import (
 )
 from .models import IncidentActor, IncidentAircraft, IncidentSource
 from .resources import SCHEMA_VERSION, IncidentResource
-from .widgets import FORMULA_TRIGGERS, defuse
+from .widgets import defuse
 
 CHUNK_SIZE = 2000
 EXPORT_COLUMNS = tuple(IncidentResource._meta.fields)
 CONTRACT_COLUMNS = EXPORT_COLUMNS[:24]
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, the header row aside
-FORMULA_FIRST = frozenset(FORMULA_TRIGGERS)
 
 BASE_FIELDS = (
     "pk",
@@ -184,9 +185,7 @@ def _row(values, actors, aircraft, citations, url_prefix):
         roles["mediators"],
     ]
     for i in TEXT_COLUMNS:
-        cell = row[i]
-        if cell and cell[0] in FORMULA_FIRST:
-            row[i] = defuse(cell)
+        row[i] = defuse(row[i])
     return row
 
 
@@ -242,8 +241,10 @@ def _text(cell):
 
 
 def csv_chunks(queryset):
+    """Every field quoted: a reader that splits on ";" (Excel in much of Europe) or a tab
+    keeps "Report;=1+1" in one quoted field instead of starting a cell at "=1+1"."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_COLUMNS)
     yield buffer.getvalue().encode("utf-8")
     for rows in incident_rows(queryset):

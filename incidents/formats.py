@@ -208,6 +208,11 @@ class CSV(base_formats.CSV):
     def get_read_mode(self):
         return "rb"
 
+    def export_data(self, dataset, **kwargs):
+        """Every field quoted, as the streamed exports quote it (``exports.csv_chunks``)."""
+        kwargs.setdefault("quoting", csv.QUOTE_ALL)
+        return super().export_data(dataset, **kwargs)
+
     def create_dataset(self, in_stream):
         if isinstance(in_stream, bytes) and in_stream.startswith(ZIP_MAGIC):
             raise ImportRefused(NOT_CSV)

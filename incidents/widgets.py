@@ -8,6 +8,7 @@ message; the resource turns it into an error on the row and column.
 import datetime
 import math
 import re
+import unicodedata
 
 from import_export import widgets
 
@@ -16,24 +17,73 @@ SEPARATOR = "; "
 
 # A spreadsheet runs a cell that starts with one of these (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# ...as well as a cell that reaches one past blanks a spreadsheet may trim or not show:
+# spaces of every width, zero-width and format characters (U+200B, U+FEFF, U+2060),
+# controls, combining marks with nothing to combine with, and the blank "letters".
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+FORMULA_STARTS = frozenset("=+-@")
+# Most cells start with one of these and need no closer look.
+PLAIN_STARTS = frozenset(chr(c) for c in range(0x21, 0x7F)) - FORMULA_STARTS - {"'"}
 # What we refuse on import: a formula or DDE payload, not a summary that opens with "- ".
 FORMULA_CELL = re.compile(r"^(?:[=@]|[+-][A-Za-z(])")
 # Markup in a cell is a paste from a web page or an injection attempt, never a fact.
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^<>]*>")
 
 
+def visible_start(value, length=2):
+    """The first ``length`` characters of ``value`` a spreadsheet could act on: leading
+    blanks skipped, each character read through NFKC (full-width ＝ is =, ﹢ is +).
+
+    Normalised one character at a time, not as a string: NFKC composes "=" and a
+    following U+0338 into "≠", which would hide the "=" a spreadsheet sees."""
+    found = ""
+    for raw in value:
+        for char in unicodedata.normalize("NFKC", raw) if raw > "\x7f" else raw:
+            if found or not (
+                char in BLANK_LETTERS or unicodedata.category(char) in INVISIBLE_CATEGORIES
+            ):
+                found += char
+                if len(found) >= length:
+                    return found
+    return found
+
+
+def runs_as_formula(value):
+    """Whether a spreadsheet could run the text cell ``value`` as a formula."""
+    if value[:1] in PLAIN_STARTS:
+        return False
+    return value.startswith(("\t", "\r", "\n")) or visible_start(value, 1) in FORMULA_STARTS
+
+
 def defuse(value):
-    """Make a text cell inert in Excel, LibreOffice and Google Sheets (prefix an apostrophe)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """Make a text cell inert in Excel, LibreOffice and Google Sheets: prefix the cell, as
+    it is, with an apostrophe. Every export path calls this on every text cell.
+
+    A cell that already starts with apostrophes before a formula gets one more, so that
+    ``undefuse`` can take exactly one away from every cell it finds so made."""
+    if (
+        isinstance(value, str)
+        and value
+        and value[0] not in PLAIN_STARTS
+        and runs_as_formula(value.lstrip("'"))
+    ):
         return "'" + value
     return value
 
 
 def undefuse(value):
-    """The inverse of ``defuse``, so that an exported file imports back unchanged."""
-    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
+    """The inverse of ``defuse``: ``undefuse(defuse(cell)) == cell`` for every cell, so
+    that an exported file imports back unchanged."""
+    if isinstance(value, str) and value[:1] == "'" and runs_as_formula(value.lstrip("'")):
         return value[1:]
     return value
+
+
+def looks_like_formula(value):
+    """An imported cell that would be a formula: refused, whatever blanks or full-width
+    forms come first. A defused cell starts with its apostrophe, so it is taken."""
+    return bool(FORMULA_CELL.match(visible_start(value)))
 
 
 def clean_text(value):
@@ -44,7 +94,7 @@ def clean_text(value):
         value = str(value)
     if "\x00" in value:
         raise ValueError("The cell holds a NUL character; remove it.")
-    if FORMULA_CELL.match(value):
+    if looks_like_formula(value):
         raise ValueError(
             f"“{value[:40]}” looks like a spreadsheet formula; imports take plain text. "
             "Remove the leading character or prefix the cell with an apostrophe (')."
@@ -54,7 +104,9 @@ def clean_text(value):
         raise ValueError(
             f"The cell holds HTML markup ({tag.group(0)[:30]}); imports take plain text."
         )
-    return undefuse(value).strip()
+    # Blanks around the cell go first, then the apostrophe ``defuse`` added: a defused
+    # " =1" (leading space) comes back with its space.
+    return undefuse(value.strip())
 
 
 def is_blank(value):

@@ -133,18 +133,19 @@ def one_incident(db, settings):
 
 
 EXPECTED_CSV = (
-    "ref,title,incident_type,domain,date_start,date_end,date_precision,status,risk_tier,"
-    "location,latitude,longitude,admin1,country,initiators,targets,other_actors,aircraft,"
-    "deconfliction_channel_used,fatalities_best,summary,sources,url,updated_at,"
-    "location_precision,us_safety,us_professionalism,fatalities_low,fatalities_high,"
-    "participants,supporting,mediators\r\n"
-    'SYR-2023-0099,"Su-35s ""harass"" an MQ-9",air_intercept,air,2023-07-23,2023-07-23,day,'
-    "confirmed,serious,al-Tanf,33.4978,38.6183,Homs,SY,Russian Aerospace Forces,US Air Force,"
-    "CJTF-OIR,MQ-9 Reaper; Su-35,yes,0,"
+    '"ref","title","incident_type","domain","date_start","date_end","date_precision",'
+    '"status","risk_tier","location","latitude","longitude","admin1","country","initiators",'
+    '"targets","other_actors","aircraft","deconfliction_channel_used","fatalities_best",'
+    '"summary","sources","url","updated_at","location_precision","us_safety",'
+    '"us_professionalism","fatalities_low","fatalities_high","participants","supporting",'
+    '"mediators"\r\n'
+    '"SYR-2023-0099","Su-35s ""harass"" an MQ-9","air_intercept","air","2023-07-23",'
+    '"2023-07-23","day","confirmed","serious","al-Tanf","33.4978","38.6183","Homs","SY",'
+    '"Russian Aerospace Forces","US Air Force","CJTF-OIR","MQ-9 Reaper; Su-35","yes","0",'
     '"\'=HYPERLINK(""http://evil"")\nsecond line – with an en dash",'
     '"ISW, 2023 (C2); “Pentagon” briefing (B3)",'
-    "https://incidents.example.org/incidents/SYR-2023-0099/,2024-01-02T03:04:05Z,"
-    "exact,unknown,unknown,,,CJTF-OIR,,\r\n"
+    '"https://incidents.example.org/incidents/SYR-2023-0099/","2024-01-02T03:04:05Z",'
+    '"exact","unknown","unknown","","","CJTF-OIR","",""\r\n'
 )
 
 

@@ -5,6 +5,7 @@ import csv
 import datetime
 import io
 import json
+import unicodedata
 
 import openpyxl
 import pytest
@@ -36,11 +37,27 @@ def exported_cells(file_format, dataset):
     return [value for row in json.loads(data) for value in row.values()]
 
 
-dangerous_text = st.builds(
-    lambda first, rest: first + rest,
-    st.sampled_from(FORMULA_TRIGGERS),
-    st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40),
+# A trigger first, or a sign after blanks a spreadsheet may skip, in full width too.
+BLANKS = " \u00a0\u3000\u200b\ufeff\u2060"
+dangerous_text = st.one_of(
+    st.builds(
+        lambda first, rest: first + rest,
+        st.sampled_from(FORMULA_TRIGGERS),
+        st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40),
+    ),
+    st.builds(
+        lambda blanks, sign, rest: blanks + sign + rest,
+        st.text(alphabet=BLANKS, min_size=1, max_size=3),
+        st.sampled_from(["=", "+", "-", "@", "＝", "＋", "－", "＠"]),
+        st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=40),
+    ),
 )
+
+
+def runnable(cell):
+    """A cell a spreadsheet could run: a trigger first, or a sign after the blanks."""
+    visible = unicodedata.normalize("NFKC", cell).lstrip(BLANKS)
+    return cell.startswith(FORMULA_TRIGGERS) or visible.startswith(("=", "+", "-", "@"))
 
 
 @pytest.mark.django_db
@@ -63,7 +80,7 @@ def test_every_export_format_defuses_formulas(title, summary):
     for file_format in (CSV(), XLSX(), JSON()):
         cells = [c for c in exported_cells(file_format, dataset) if isinstance(c, str)]
         for cell in cells:
-            assert not cell.startswith(FORMULA_TRIGGERS), (type(file_format).__name__, cell)
+            assert not runnable(cell), (type(file_format).__name__, cell)
         # the title and the summary are both there, made inert
         assert sum(cell.startswith("'") for cell in cells) >= 2, type(file_format).__name__
 

@@ -1,0 +1,181 @@
+"""Exports that stay inert in a spreadsheet: every cell a spreadsheet could run is defused
+on every path and comes back unchanged through an import."""
+
+import csv
+import io
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incidents.models import Incident
+from incidents.widgets import clean_text, defuse, undefuse
+
+from .conftest import table_state
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORMULAS = [
+    "=1+1",
+    "+1",
+    "-1+2",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    " =1+1",
+    "\u200b=1+1",
+    "\ufeff=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+]
+# Not a formula where it starts; dangerous only to a reader that splits the row on ";".
+SEPARATED = "Report;=1+1"
+
+
+@pytest.fixture
+def viewer(client_for):
+    return client_for("viewer")
+
+
+@pytest.fixture
+def formula_incidents(make_incident):
+    """One incident per formula-like cell, in its title and its summary, listed by ref."""
+    cells = [*FORMULAS, SEPARATED]
+    return {
+        make_incident(f"SYR-2023-{n:04d}", title=cell, summary=cell).ref: cell
+        for n, cell in enumerate(cells, start=1)
+    }
+
+
+def body(response):
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content)
+
+
+def export(client, file_format, query=""):
+    return client.get(reverse("incidents:export", args=[file_format]) + "?" + query)
+
+
+def expected(cell):
+    return cell if cell == SEPARATED else "'" + cell
+
+
+# --- formulas ---------------------------------------------------------------------------
+
+
+def test_every_formula_like_cell_is_defused_in_csv_with_every_field_quoted(
+    formula_incidents, viewer
+):
+    data = body(export(viewer, "csv", "ordering=ref"))
+
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert {row["ref"]: row["title"] for row in rows} == {
+        ref: expected(cell) for ref, cell in formula_incidents.items()
+    }
+    assert all(row["summary"] == row["title"] for row in rows)
+    # Read with QUOTE_NONNUMERIC, an unquoted field would come back as a number or fail.
+    text = io.StringIO(data.decode("utf-8"), newline="")
+    quoted = csv.reader(text, quoting=csv.QUOTE_NONNUMERIC)
+    assert all(isinstance(field, str) for row in quoted for field in row)
+    assert b'"Report;=1+1"' in data
+
+
+@pytest.mark.parametrize("file_format", ["json", "geojson"])
+def test_every_formula_like_cell_is_defused_in_json(formula_incidents, viewer, file_format):
+    document = json.loads(body(export(viewer, file_format, "ordering=ref")))
+
+    records = document if file_format == "json" else [f["properties"] for f in document["features"]]
+    assert {r["ref"]: (r["title"], r["summary"]) for r in records} == {
+        ref: (expected(cell), expected(cell)) for ref, cell in formula_incidents.items()
+    }
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json"])
+def test_export_then_import_of_formula_like_cells_changes_nothing(
+    formula_incidents, tmp_path, file_format
+):
+    path = tmp_path / f"incidents.{file_format}"
+    call_command("export_incidents", format=file_format, output=str(path), stderr=io.StringIO())
+    before = table_state()
+
+    out = io.StringIO()
+    call_command("import_incidents", str(path), stdout=out)
+
+    count = len(formula_incidents)
+    assert f"{count} row(s): 0 new, 0 updated, {count} unchanged" in out.getvalue()
+    assert table_state() == before
+    assert dict(Incident.objects.values_list("ref", "title")) == formula_incidents
+
+
+# What an import refuses (a summary may open with "-1 aircraft", so +1 and -1 pass there).
+IMPORT_REFUSED = [
+    "=1+1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    " =1+1",
+    "\u200b=1+1",
+    "\ufeff=1+1",
+    "＝1+1",
+    "＠SUM(A1)",
+    "－SUM(A1)",
+    "\u3000+cmd|' /C calc'!A0",
+]
+
+
+@pytest.mark.parametrize("cell", IMPORT_REFUSED)
+def test_an_imported_formula_is_refused_whatever_comes_before_it(make_incident, tmp_path, cell):
+    make_incident("SYR-2023-0001", title="Before")
+    path = tmp_path / "incidents.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ref", "title", "incident_type", "domain", "date_start"])
+        writer.writerow(["SYR-2023-0001", cell, "air_intercept", "air", "2023-06-01"])
+    before = table_state()
+
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_incidents", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert table_state() == before
+
+
+invisible = st.sampled_from([" ", "\u00a0", "\u3000", "\u200b", "\ufeff", "\u2060", "\u180e"])
+sign = st.sampled_from(["=", "+", "-", "@", "＝", "＋", "－", "＠", "﹦", "⁺"])
+formula_like = st.builds(
+    lambda apostrophes, start, rest: "'" * apostrophes + start + rest,
+    st.integers(0, 2),
+    st.one_of(
+        st.builds(lambda blanks, first: "".join(blanks) + first, st.lists(invisible), sign),
+        st.sampled_from(["\t", "\r", "\n"]),
+    ),
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=20),
+)
+
+
+@given(cell=st.one_of(formula_like, st.text()))
+def test_undefuse_takes_away_exactly_what_defuse_added(cell):
+    assert undefuse(defuse(cell)) == cell
+
+
+@given(cell=formula_like)
+def test_a_defused_cell_starts_with_an_apostrophe_and_imports_back_as_it_was(cell):
+    defused = defuse(cell)
+    assert defused == "'" + cell
+    if "\x00" not in cell and "<" not in cell and cell == cell.rstrip():
+        assert clean_text(defused) == cell
+
+
+def test_nfkc_is_read_one_character_at_a_time():
+    # As a string, "=" and a combining solidus compose to "≠"; a spreadsheet sees "=".
+    assert unicodedata.normalize("NFKC", "=\u0338") == "≠"
+    assert defuse("=\u0338") == "'=\u0338"
+    assert defuse("Plain title") == "Plain title"
+    assert defuse("'Tis a quote") == "'Tis a quote"
