@@ -5,18 +5,22 @@ per related table (actors, aircraft, sources), whatever its length, and is writt
 before the next is read, so memory stays flat from ten rows to a million. The columns
 and their order are ``IncidentResource``'s: the admin export builds its rows here too.
 
-Every text cell goes through ``widgets.defuse``.
+Every text cell goes through ``widgets.defuse``. An XLSX above ``EXPORT_XLSX_MAX_ROWS`` is
+refused before any row is read.
 """
 
 import csv
 import datetime
 import io
 import json
-import tempfile
+import math
+import re
 import zipfile
 
+from django.conf import settings
 from django.db import connections
 from django.db.models.sql.constants import MULTI
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -297,65 +301,178 @@ def geojson_chunks(queryset):
     yield b"\n]}\n"
 
 
-class FixedTimeZipFile(zipfile.ZipFile):
-    """A zip whose entries carry one fixed time, so the same rows give the same bytes."""
+# --- XLSX, written while it is sent ----------------------------------------------------
+#
+# A workbook is a zip of XML parts. The small parts are fixed; the sheet is written a chunk
+# of rows at a time into a zip entry that is compressed and sent as it grows (zipfile puts
+# the sizes in a data descriptor after an entry when its output cannot seek). So the first
+# bytes leave before the second chunk is read, and memory stays flat. Strings are inline
+# (t="inlineStr"): a shared-string table would have to be complete before the sheet.
+# No ZIP64: Excel refuses the ZIP64 headers of a streamed entry, and a sheet at the row
+# limit (EXPORT_XLSX_MAX_ROWS) stays far below the 2 GiB an entry may hold without them.
 
-    date_time = (1980, 1, 1, 0, 0, 0)
+XLSX_DATE = datetime.date(1900, 3, 1)  # Excel's serial dates are right from here on
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+EXCEL_CELL_CHARS = 32_767  # longer text is cut there, as openpyxl and Excel cut it
+# Characters XML 1.0 cannot hold, and text that looks like Excel's escape for them.
+XML_ESCAPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+XML_BLANK = frozenset(" \t\r\n")
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+PACKAGE_TYPE = "http://schemas.openxmlformats.org/package/2006"
+RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        f'<Types xmlns="{PACKAGE_TYPE}/content-types">'
+        '<Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{CONTENT_TYPE}.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{CONTENT_TYPE}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{CONTENT_TYPE}.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{PACKAGE_TYPE}/relationships">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIP}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{SPREADSHEET}" xmlns:r="{RELATIONSHIP}">'
+        '<sheets><sheet name="incidents" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{PACKAGE_TYPE}/relationships">'
+        f'<Relationship Id="rId1" Type="{RELATIONSHIP}/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{RELATIONSHIP}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    # Cell styles: 0 plain, 1 bold (the header), 2 a date as yyyy-mm-dd.
+    "xl/styles.xml": (
+        f'<styleSheet xmlns="{SPREADSHEET}">'
+        '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        "</borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        "</cellStyleXfs>"
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
+SHEET_PART = "xl/worksheets/sheet1.xml"
+SHEET_HEAD = (
+    f'<worksheet xmlns="{SPREADSHEET}" xmlns:r="{RELATIONSHIP}">'
+    '<sheetViews><sheetView workbookViewId="0">'
+    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+    '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+    "</sheetView></sheetViews><sheetData>"
+)
+SHEET_TAIL = "</sheetData></worksheet>"
+LETTERS = [chr(65 + i) if i < 26 else "A" + chr(65 + i - 26) for i in range(len(EXPORT_COLUMNS))]
 
-    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, self.date_time)
-            zinfo_or_arcname.compress_type = self.compression
-        return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
-    def write(self, filename, arcname=None, *args, **kwargs):
-        zinfo = zipfile.ZipInfo.from_file(filename, arcname)
-        zinfo.date_time = self.date_time
-        zinfo.compress_type = self.compression
-        with open(filename, "rb") as source, self.open(zinfo, "w", force_zip64=True) as target:
-            while block := source.read(1 << 20):
-                target.write(block)
+def _excel_escape(match):
+    text = match.group(0)
+    return f"_x{ord(text):04X}_" if len(text) == 1 else "_x005F" + text
 
 
-def write_xlsx(queryset, handle):
-    """One sheet, header row frozen, dates typed as dates; written with flat memory."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("incidents")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    date_columns = [EXPORT_COLUMNS.index("date_start"), EXPORT_COLUMNS.index("date_end")]
-    for rows in incident_rows(queryset):
-        for row in rows:
-            row = list(row)
-            for i in date_columns:
-                if row[i] is not None:
-                    cell = WriteOnlyCell(sheet, value=row[i])
-                    cell.number_format = "yyyy-mm-dd"
-                    row[i] = cell
-            sheet.append(row)
-    # The same rows give the same bytes: no time of writing inside the file.
-    book.properties.created = book.properties.modified = datetime.datetime(2000, 1, 1)
-    with FixedTimeZipFile(handle, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(book, archive).write_data()
+def _inline_string(ref, text, style=""):
+    """A text cell: XML-escaped, a CR kept as &#13; (a parser reads a bare CR as LF)."""
+    text = text[:EXCEL_CELL_CHARS]
+    space = ' xml:space="preserve"' if text[0] in XML_BLANK or text[-1] in XML_BLANK else ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if XML_ESCAPED.search(text):
+        text = XML_ESCAPED.sub(_excel_escape, text)
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def xlsx_chunks(queryset, block_size=1 << 16):
-    with tempfile.TemporaryFile() as handle:
-        write_xlsx(queryset, handle)
-        handle.seek(0)
-        while block := handle.read(block_size):
-            yield block
+def _sheet_row(number, row):
+    cells = []
+    for letter, value in zip(LETTERS, row, strict=True):
+        if value is None or value == "":
+            continue
+        ref = f"{letter}{number}"
+        if isinstance(value, str):
+            cells.append(_inline_string(ref, value))
+        elif isinstance(value, bool):
+            cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+            cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
+        elif isinstance(value, datetime.date) and value >= XLSX_DATE:
+            cells.append(f'<c r="{ref}" s="2"><v>{(value - EXCEL_EPOCH).days}</v></c>')
+        else:  # a date Excel cannot count, an infinite number: kept as text
+            cells.append(_inline_string(ref, str(_text(value))))
+    if row[-1] is None or row[-1] == "":
+        # The sheet has no <dimension> (its length is not known when it starts), so a
+        # reader that sizes a row by its last cell (openpyxl read-only, the importer)
+        # needs an empty cell in the last column.
+        cells.append(f'<c r="{LETTERS[-1]}{number}"/>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+class Outbox:
+    """A write-only, unseekable stream: what the zip has written since it was last taken."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, data):
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self):
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def _zip_entry(name):
+    """Every entry carries one fixed time, so the same rows give the same bytes."""
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
+
+
+def xlsx_chunks(queryset):
+    """One sheet, header row bold and frozen, dates typed as dates, numbers as numbers."""
+    outbox = Outbox()
+    with zipfile.ZipFile(outbox, "w", allowZip64=False) as archive:
+        for name, xml in XLSX_PARTS.items():
+            archive.writestr(_zip_entry(name), XML_DECLARATION + xml)
+        with archive.open(_zip_entry(SHEET_PART), "w") as sheet:
+            header = "".join(
+                _inline_string(f"{letter}1", name, ' s="1"')
+                for letter, name in zip(LETTERS, EXPORT_COLUMNS, strict=True)
+            )
+            sheet.write(f'{XML_DECLARATION}{SHEET_HEAD}<row r="1">{header}</row>'.encode())
+            yield outbox.take()
+            number = 1
+            for rows in incident_rows(queryset):
+                xml = []
+                for row in rows:
+                    number += 1
+                    xml.append(_sheet_row(number, row))
+                sheet.write("".join(xml).encode("utf-8"))
+                if data := outbox.take():
+                    yield data
+            sheet.write(SHEET_TAIL.encode())
+    yield outbox.take()
 
 
 FORMATS = {
@@ -368,6 +485,24 @@ FORMATS = {
 
 class ExportRefused(Exception):
     """The export cannot be made as asked (a filter is invalid, too many rows for XLSX)."""
+
+
+def export_url(file_format, query=""):
+    """The list export's URL for a filter's query string: /incidents/export.csv?..."""
+    url = reverse("incidents:export", args=[file_format])
+    return f"{url}?{query}" if query else url
+
+
+def refuse_long_xlsx(rows, csv_url):
+    """XLSX is written cell by cell and opened whole by a spreadsheet, so its rows are capped
+    (``EXPORT_XLSX_MAX_ROWS``, and Excel's own sheet limit); CSV streams without one."""
+    limit = min(settings.EXPORT_XLSX_MAX_ROWS, XLSX_MAX_ROWS)
+    if rows > limit:
+        raise ExportRefused(
+            f"{rows:,} rows are more than an XLSX export holds ({limit:,} at most), so "
+            f"nothing was exported: narrow the filter, or export CSV, which has no row "
+            f"limit: {csv_url}"
+        )
 
 
 class IncidentExport:
@@ -388,11 +523,8 @@ class IncidentExport:
         self.content_type, self.writer = FORMATS[file_format]
         self.queryset = filterset.qs
         self.rows = self.queryset.count()
-        if file_format == "xlsx" and self.rows > XLSX_MAX_ROWS:
-            raise ExportRefused(
-                f"{self.rows:,} rows do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} at "
-                "most): narrow the filter, or export CSV."
-            )
+        if file_format == "xlsx":
+            refuse_long_xlsx(self.rows, export_url("csv", filterset.querystring()))
         self.summary = filterset.summary(self.rows)
         self.generated_at = timezone.now()
 

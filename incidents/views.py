@@ -13,7 +13,7 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .exports import FORMATS, ExportRefused, IncidentExport
+from .exports import FORMATS, ExportRefused, IncidentExport, export_url
 from .facets import facets_for
 from .filters import IncidentFilter
 from .maps import focus_of, map_payload, places_of, zones
@@ -41,10 +41,7 @@ class AnalystMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 def export_links(filterset):
     query = filterset.querystring()
-    return [
-        (fmt.upper(), reverse("incidents:export", args=[fmt]) + (f"?{query}" if query else ""))
-        for fmt in FORMATS
-    ]
+    return [(fmt.upper(), export_url(fmt, query)) for fmt in FORMATS]
 
 
 def sort_links(filterset):

@@ -1,5 +1,8 @@
-"""Exports that stay inert in a spreadsheet: every cell a spreadsheet could run is defused
-on every path and comes back unchanged through an import."""
+"""Exports that stay inert in a spreadsheet and bounded on the server.
+
+Every cell a spreadsheet could run is defused on every path and comes back unchanged
+through an import; an XLSX too long is refused before any row is read.
+"""
 
 import csv
 import io
@@ -7,9 +10,13 @@ import json
 import unicodedata
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,6 +95,22 @@ def test_every_formula_like_cell_is_defused_in_csv_with_every_field_quoted(
     assert b'"Report;=1+1"' in data
 
 
+def test_every_formula_like_cell_is_a_string_starting_with_an_apostrophe_in_xlsx(
+    formula_incidents, viewer
+):
+    data = body(export(viewer, "xlsx", "ordering=ref"))
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    header = [cell.value for cell in sheet[1]]
+    title, summary = header.index("title"), header.index("summary")
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    for row in sheet.iter_rows(min_row=2):
+        cell = formula_incidents[row[0].value]
+        for column in (title, summary):
+            assert row[column].data_type == "s"
+            assert row[column].value == expected(cell)  # a carriage return kept, too
+
+
 @pytest.mark.parametrize("file_format", ["json", "geojson"])
 def test_every_formula_like_cell_is_defused_in_json(formula_incidents, viewer, file_format):
     document = json.loads(body(export(viewer, file_format, "ordering=ref")))
@@ -98,7 +121,7 @@ def test_every_formula_like_cell_is_defused_in_json(formula_incidents, viewer, f
     }
 
 
-@pytest.mark.parametrize("file_format", ["csv", "json"])
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "json"])
 def test_export_then_import_of_formula_like_cells_changes_nothing(
     formula_incidents, tmp_path, file_format
 ):
@@ -179,3 +202,56 @@ def test_nfkc_is_read_one_character_at_a_time():
     assert defuse("=\u0338") == "'=\u0338"
     assert defuse("Plain title") == "Plain title"
     assert defuse("'Tis a quote") == "'Tis a quote"
+
+
+# --- bounded XLSX -----------------------------------------------------------------------
+
+
+def test_an_xlsx_above_the_limit_is_refused_naming_the_csv_export(settings, viewer, make_incident):
+    settings.EXPORT_XLSX_MAX_ROWS = 2
+    for n in range(3):
+        make_incident(f"SYR-2023-{n:04d}")
+    query = "incident_type=air_intercept"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = export(viewer, "xlsx", query)
+
+    assert response.status_code == 400
+    assert not isinstance(response, StreamingHttpResponse)
+    text = response.content.decode()
+    assert "3 rows are more than an XLSX export holds (2 at most)" in text
+    assert f"/incidents/export.csv?{query}" in text
+    assert "SYR-" not in text
+    assert not any("incidents_incidentactor" in q["sql"] for q in queries.captured_queries)
+    settings.EXPORT_XLSX_MAX_ROWS = 3
+    assert body(export(viewer, "xlsx", query))
+
+
+def test_the_command_refuses_an_xlsx_above_the_limit_and_writes_nothing(
+    settings, make_incident, tmp_path
+):
+    settings.EXPORT_XLSX_MAX_ROWS = 1
+    make_incident("SYR-2023-0001")
+    make_incident("SYR-2023-0002")
+    output = tmp_path / "out.xlsx"
+
+    with pytest.raises(CommandError, match=r"export CSV.*/incidents/export\.csv"):
+        call_command("export_incidents", format="xlsx", output=str(output))
+
+    assert not output.exists()
+
+
+def test_the_xlsx_starts_streaming_before_any_row_is_read(viewer, make_incident):
+    for n in range(5):
+        make_incident(f"SYR-2023-{n:04d}")
+    response = export(viewer, "xlsx")
+    stream = iter(response.streaming_content)
+
+    with CaptureQueriesContext(connection) as queries:
+        first = next(stream)
+
+    assert first.startswith(b"PK\x03\x04")
+    assert not any("incidents_incidentactor" in q["sql"] for q in queries.captured_queries)
+    rest = b"".join(stream)
+    sheet = openpyxl.load_workbook(io.BytesIO(first + rest)).active
+    assert sheet.max_row == 6
