@@ -13,7 +13,7 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .exports import FORMATS, ExportRefused, IncidentExport, export_url
+from .exports import FORMATS, ExportBusy, ExportRefused, IncidentExport, export_url, held_by
 from .facets import facets_for
 from .filters import IncidentFilter
 from .maps import focus_of, map_payload, places_of, zones
@@ -141,7 +141,10 @@ class DashboardView(AnalystMixin, TemplateView):
 
 
 def export_incidents(request, file_format):
-    """The list's rows, in the list's order, streamed (``/incidents/export.csv?...``)."""
+    """The list's rows, in the list's order, streamed (``/incidents/export.csv?...``).
+
+    Refused before any row is read when the filter is invalid or an XLSX would be too long
+    (400), or while the same user's previous export still streams (429)."""
     from django.contrib.auth.views import redirect_to_login
 
     if not request.user.is_authenticated:
@@ -151,9 +154,12 @@ def export_incidents(request, file_format):
     filterset = IncidentFilter(request.GET, queryset=Incident.objects.all())
     try:
         export = IncidentExport(filterset, file_format)
+        chunks = held_by(request.user, export.chunks())
     except ExportRefused as refusal:
         return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(export.chunks(), content_type=export.content_type)
+    except ExportBusy as busy:
+        return busy.response()
+    response = StreamingHttpResponse(chunks, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["X-Export-Manifest"] = export.manifest_header()
     response["X-Export-Rows"] = str(export.rows)

@@ -1,12 +1,16 @@
 """Exports that stay inert in a spreadsheet and bounded on the server.
 
 Every cell a spreadsheet could run is defused on every path and comes back unchanged
-through an import; an XLSX too long is refused before any row is read.
+through an import; an XLSX too long is refused before any row is read; one export per
+user at a time.
 """
 
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -14,7 +18,8 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -255,3 +260,102 @@ def test_the_xlsx_starts_streaming_before_any_row_is_read(viewer, make_incident)
     rest = b"".join(stream)
     sheet = openpyxl.load_workbook(io.BytesIO(first + rest)).active
     assert sheet.max_row == 6
+
+
+# --- one export per user at a time -----------------------------------------------------
+
+
+def close_like_a_server(response):
+    """The WSGI server's close(), with the test's database connection kept open (as the
+    test client keeps it when a stream ends)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def test_a_second_export_by_the_same_user_is_refused_while_the_first_streams(
+    viewer, client_for, make_incident
+):
+    for n in range(3):
+        make_incident(f"SYR-2023-{n:04d}")
+    first = export(viewer, "csv")
+    stream = iter(first.streaming_content)
+    next(stream)
+
+    second = export(viewer, "xlsx")
+    other_user = export(client_for("editor"), "csv")
+
+    assert second.status_code == 429
+    assert "You already have an export running" in second.content.decode()
+    assert second["Retry-After"]
+    assert body(other_user)
+    assert b"".join(stream)  # the first ends
+    assert body(export(viewer, "json"))
+
+
+def test_a_stream_closed_before_it_started_gives_the_slot_back(viewer, make_incident):
+    make_incident("SYR-2023-0001")
+    unread = export(viewer, "csv")
+    assert export(viewer, "csv").status_code == 429
+    close_like_a_server(unread)  # the client went away before the first byte
+
+    assert body(export(viewer, "csv"))
+
+
+def test_a_stream_dropped_without_being_closed_does_not_lock_its_user_out(viewer, make_incident):
+    make_incident("SYR-2023-0001")
+    export(viewer, "csv")  # never read, never closed: garbage once this line is done
+
+    assert body(export(viewer, "csv"))
+
+
+def test_a_stream_that_ends_gives_the_slot_back(viewer, make_incident):
+    make_incident("SYR-2023-0001")
+    for file_format in ("csv", "xlsx", "json", "geojson"):
+        assert body(export(viewer, file_format))
+
+
+HOLDER = """
+import sys, types
+import django
+django.setup()
+from django.db import connections
+connections["default"].settings_dict["NAME"] = sys.argv[1]
+from incidents.exports import ExportSlot
+slot = ExportSlot.take(types.SimpleNamespace(pk=int(sys.argv[2])))
+print("held", flush=True)
+sys.stdin.read()
+slot.release()
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_slot_holds_across_processes(viewer, make_incident, settings):
+    """Another process (another gunicorn worker) holding the user's slot refuses this one's
+    export until it lets go. The child says when it holds the slot; nothing waits on time."""
+    make_incident("SYR-2023-0001")
+    user_id = viewer.session["_auth_user_id"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "VAR_DIR": str(settings.VAR_DIR),
+    }
+    child = subprocess.Popen(  # noqa: S603 (this interpreter, this project)
+        [sys.executable, "-c", HOLDER, str(connection.settings_dict["NAME"]), user_id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "held"
+        assert export(viewer, "csv").status_code == 429
+    finally:
+        child.stdin.close()
+        assert child.wait() == 0
+    assert body(export(viewer, "csv"))
+    if connection.vendor == "sqlite":
+        assert (settings.VAR_DIR / "locks").stat().st_mode & 0o777 == 0o700
