@@ -26,14 +26,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
-from import_export.forms import ImportForm
+from import_export.forms import ExportForm, ImportForm
 from import_export.tmp_storages import TempFolderStorage
 
+from . import exports
 from .formats import FORMATS
-from .resources import ImportRefused
+from .resources import ImportRefused, IncidentResource
 
 
 class AdminRowLimit:
@@ -273,7 +274,79 @@ class StrictImportExportMixin(ImportExportMixin):
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
         return super().process_result(result, request)
 
+    # --- export ------------------------------------------------------------------------
+    # django-import-export builds an export whole in memory (a Dataset, then the file). The
+    # incident admin streams instead, through the list export's code (incidents.exports):
+    # the same columns, one chunk of rows at a time. The other tables are built as the
+    # library builds them, up to EXPORT_ADMIN_MAX_ROWS rows. Either way one export per
+    # user runs at a time.
+
+    def streams_export(self):
+        return any(issubclass(r, IncidentResource) for r in self.resource_classes)
+
+    def get_export_form_class(self):
+        # A streamed export writes every column, as the list's does: no fields to choose.
+        return ExportForm if self.streams_export() else super().get_export_form_class()
+
     def export_action(self, request):
-        response = super().export_action(request)
+        try:
+            response = super().export_action(request)
+        except ImmediateResponse as immediate:
+            return immediate.response
         response._csp_update = EXPORT_PAGE_CSP
         return response
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """The library's hook for the file's bytes, which it then wraps in an in-memory
+        response: a stream, or a second export refused (429), is raised past it as the
+        answer itself. A ValueError is shown above the export form."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        if self.streams_export():
+            raise ImmediateResponse(self.streamed_export(request, file_format, queryset))
+        rows = queryset.count()
+        limit = settings.EXPORT_ADMIN_MAX_ROWS
+        if rows > limit:
+            raise ValueError(
+                f"{rows:,} rows are more than the admin exports at once ({limit:,}, "
+                "EXPORT_ADMIN_MAX_ROWS), so nothing was exported: filter the list first. "
+                "The incidents, with their actors, aircraft and sources, stream without "
+                f"a limit from {exports.export_url('csv')}."
+            )
+        slot = self.export_slot(request)
+        try:
+            return super().get_export_data(file_format, request, queryset, **kwargs)
+        finally:
+            slot.release()
+
+    def export_slot(self, request):
+        try:
+            return exports.ExportSlot.take(request.user)
+        except exports.ExportBusy as busy:
+            raise ImmediateResponse(busy.response()) from None
+
+    def streamed_export(self, request, file_format, queryset):
+        content_type, writer = exports.FORMATS[file_format.get_extension()]
+        rows = queryset.count()
+        if file_format.get_extension() == "xlsx":
+            try:
+                exports.refuse_long_xlsx(rows, exports.export_url("csv"))
+            except exports.ExportRefused as refusal:
+                raise ValueError(str(refusal)) from None
+        slot = self.export_slot(request)
+        response = StreamingHttpResponse(
+            exports.HeldStream(writer(queryset), slot), content_type=content_type
+        )
+        filename = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["X-Export-Rows"] = str(rows)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ImmediateResponse(Exception):
+    """An answer raised from a hook whose return value the library would wrap otherwise."""
+
+    def __init__(self, response):
+        super().__init__(response)
+        self.response = response
