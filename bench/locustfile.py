@@ -1,26 +1,22 @@
 """The load `make bench` puts on the site: analysts reading, one exporting, editors saving.
 
-Run by bench/run.py (`locust --headless`), with BENCH_COOKIE holding a logged-in session.
-Analysts list, filter, open incidents and the dashboard; one user at a time downloads an
-export of a year; editors add incidents through the admin. Every answer of 500 or more
-is a failure, a 503 (the database busy) included.
+Run by bench.sections.load (`locust --headless`), with BENCH_SESSION holding a logged-in
+session and the project on PYTHONPATH. Analysts list, filter, open incidents and the
+dashboard; one user at a time downloads an export of a year; editors add incidents through
+the admin. Every answer of 400 or more is a failure worded "HTTP <status>", a 503 (the
+database busy) included, except a detail page's 404 for a ref the generator did not use.
 """
 
 import itertools
 import os
 import random
-import re
+from http.cookiejar import DefaultCookiePolicy
 
 from locust import HttpUser, between, task
 
-SESSION = os.environ.get("BENCH_COOKIE", "").partition("=")[2]  # "sessionid=…"
+from bench.forms import ADMIN_ADD_URL, admin_add_data, csrf_token, new_ref
 
-
-def log_in(user):
-    # In the cookie jar, beside the CSRF cookie the forms set (a Cookie header would hide it).
-    user.client.cookies.set("sessionid", SESSION)
-
-
+SESSION = os.environ.get("BENCH_SESSION", "")
 FILTERS = [
     "",
     "incident_type=air_intercept",
@@ -31,99 +27,88 @@ FILTERS = [
 ]
 REFS = [f"GAA-{year}-{n:04d}" for year in range(2015, 2025) for n in (1, 17, 300, 4000)]
 serial = itertools.count(1)
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-class Analyst(HttpUser):
+class BehindTheProxy(DefaultCookiePolicy):
+    """The users speak to gunicorn as the TLS proxy in front of it does, over loopback:
+    the Secure cookies production sets (the CSRF cookie) go back over plain HTTP."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+class SiteUser(HttpUser):
+    abstract = True
+
+    def on_start(self):
+        self.client.cookies.set_policy(BehindTheProxy())
+        self.client.cookies.set("sessionid", SESSION)
+        # what the proxy tells production settings: the request came over HTTPS
+        self.client.headers["X-Forwarded-Proto"] = "https"
+
+    def get(self, path, name, allowed=()):
+        with self.client.get(path, name=name, catch_response=True) as response:
+            if response.status_code in allowed:
+                response.success()
+            else:
+                failed(response)
+        return response
+
+
+def failed(response, expected=200):
+    """Fail an answer other than ``expected``, worded as bench.sections.load reads it."""
+    if response.status_code != expected:
+        response.failure(f"HTTP {response.status_code}")
+
+
+class Analyst(SiteUser):
     weight = 8
     wait_time = between(0.5, 2)
 
-    def on_start(self):
-        log_in(self)
-
     @task(4)
     def list_page(self):
-        self.client.get(f"/incidents/?{random.choice(FILTERS)}", name="/incidents/?filter")
+        self.get(f"/incidents/?{random.choice(FILTERS)}", "/incidents/?filter")
 
     @task(3)
     def detail(self):
-        with self.client.get(
-            f"/incidents/{random.choice(REFS)}/", name="/incidents/<ref>/", catch_response=True
-        ) as response:
-            if response.status_code == 404:
-                response.success()  # a ref the generator did not use
+        # a 404 is a ref the generator did not use at this size
+        self.get(f"/incidents/{random.choice(REFS)}/", "/incidents/<ref>/", allowed=(404,))
 
     @task(1)
     def dashboard(self):
-        self.client.get(f"/?{random.choice(FILTERS)}", name="/?filter")
+        self.get(f"/?{random.choice(FILTERS)}", "/?filter")
 
 
-class Exporter(HttpUser):
+class Exporter(SiteUser):
     weight = 1
     fixed_count = 1
     wait_time = between(1, 3)
 
-    def on_start(self):
-        log_in(self)
-
     @task
     def export(self):
         year = random.randint(2015, 2024)
-        self.client.get(
+        self.get(
             f"/incidents/export.csv?date_after={year}-01-01&date_before={year}-12-31",
-            name="/incidents/export.csv?year",
+            "/incidents/export.csv?year",
         )
 
 
-class Editor(HttpUser):
+class Editor(SiteUser):
     weight = 1
     fixed_count = 2
     wait_time = between(2, 5)
 
-    def on_start(self):
-        log_in(self)
-
     @task
     def add_incident(self):
-        page = self.client.get("/admin/incidents/incident/add/", name="admin add (form)")
-        token = TOKEN.search(page.text)
-        if token is None:
+        if self.get(ADMIN_ADD_URL, "admin add (form)").status_code != 200:
             return
-        number = next(serial)
-        data = {
-            "csrfmiddlewaretoken": token[1],
-            "ref": f"LDT-{2000 + number // 9999}-{number % 9999 + 1:04d}",
-            "title": f"Added under load {number}",
-            "incident_type": "air_intercept",
-            "domain": "air",
-            "date_start": "2024-02-03",
-            "date_end": "2024-02-03",
-            "date_precision": "day",
-            "location_precision": "exact",
-            "status": "reported",
-            "risk_tier": "not_assessed",
-            "us_safety": "unknown",
-            "us_professionalism": "unknown",
-            "deconfliction_channel_used": "unknown",
-        }
-        for prefix in ("incident_actors", "incident_aircraft", "incident_sources"):
-            data.update(
-                {
-                    f"{prefix}-TOTAL_FORMS": "0",
-                    f"{prefix}-INITIAL_FORMS": "0",
-                    f"{prefix}-MIN_NUM_FORMS": "0",
-                    f"{prefix}-MAX_NUM_FORMS": "1000",
-                }
-            )
+        data = admin_add_data(new_ref("LDT", next(serial)), csrf_token(self.client.cookies))
         with self.client.post(
-            "/admin/incidents/incident/add/",
+            ADMIN_ADD_URL,
             data=data,
-            headers={"Referer": self.host + "/admin/incidents/incident/add/"},
+            headers={"Referer": "https://" + self.host.split("://", 1)[1] + ADMIN_ADD_URL},
             name="admin add (save)",
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            if response.status_code == 503:
-                response.failure("503 busy")
-            elif response.status_code != 302:
-                response.failure(f"save answered {response.status_code}")
+            failed(response, expected=302)
