@@ -27,6 +27,7 @@ from .models import (
     Location,
     RiskTier,
 )
+from .querysets import incident_count
 from .timeline import build_timeline
 
 PAGE_SIZE = 50
@@ -255,12 +256,11 @@ def incident_history(incident):
 
 class ReferenceListView(AnalystMixin, ListView):
     paginate_by = 100
-    count_through = "incidents"
 
     def get_queryset(self):
-        return self.model.objects.annotate(
-            incident_count=Count(self.count_through, distinct=True)
-        ).order_by(*self.model._meta.ordering)
+        return self.model.objects.annotate(incident_count=incident_count()).order_by(
+            *self.model._meta.ordering
+        )
 
     def paginate_queryset(self, queryset, page_size):
         """As the incident list does: a page out of range or not a number shows the
