@@ -10,11 +10,10 @@ database busy) included, except a detail page's 404 for a ref the generator did 
 import itertools
 import os
 import random
-from http.cookiejar import DefaultCookiePolicy
 
 from locust import HttpUser, between, task
 
-from bench.forms import ADMIN_ADD_URL, admin_add_data, csrf_token, new_ref
+from bench.forms import ADMIN_ADD_URL, CSRF_COOKIE, admin_add_data, csrf_token, new_ref
 
 SESSION = os.environ.get("BENCH_SESSION", "")
 FILTERS = [
@@ -29,19 +28,10 @@ REFS = [f"GAA-{year}-{n:04d}" for year in range(2015, 2025) for n in (1, 17, 300
 serial = itertools.count(1)
 
 
-class BehindTheProxy(DefaultCookiePolicy):
-    """The users speak to gunicorn as the TLS proxy in front of it does, over loopback:
-    the Secure cookies production sets (the CSRF cookie) go back over plain HTTP."""
-
-    def return_ok_secure(self, cookie, request):
-        return True
-
-
 class SiteUser(HttpUser):
     abstract = True
 
     def on_start(self):
-        self.client.cookies.set_policy(BehindTheProxy())
         self.client.cookies.set("sessionid", SESSION)
         # what the proxy tells production settings: the request came over HTTPS
         self.client.headers["X-Forwarded-Proto"] = "https"
@@ -102,10 +92,13 @@ class Editor(SiteUser):
     def add_incident(self):
         if self.get(ADMIN_ADD_URL, "admin add (form)").status_code != 200:
             return
-        data = admin_add_data(new_ref("LDT", next(serial)), csrf_token(self.client.cookies))
+        token = csrf_token(self.client.cookies)
         with self.client.post(
             ADMIN_ADD_URL,
-            data=data,
+            data=admin_add_data(new_ref("LDT", next(serial)), token),
+            # The users speak to gunicorn over loopback as the TLS proxy in front of it
+            # does, but requests keeps production's Secure CSRF cookie from plain HTTP.
+            cookies={CSRF_COOKIE: token},
             headers={"Referer": "https://" + self.host.split("://", 1)[1] + ADMIN_ADD_URL},
             name="admin add (save)",
             allow_redirects=False,
