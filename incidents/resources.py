@@ -268,9 +268,7 @@ class ActorResource(TreeResource):
     aliases = text("aliases")
     kind = choice("kind", ActorKind, required=True)
     country = text("country")
-    parent = column(
-        "parent", NaturalKeyWidget(Actor, "name", ("short_name", "aliases"), "parent actor")
-    )
+    parent = column("parent", NaturalKeyWidget(Actor, "parent actor"))
     acled_actor_type = column("acled_actor_type", StrictIntegerWidget())
     notes = text("notes")
 
@@ -299,7 +297,7 @@ class LocationResource(TreeResource):
     longitude = column("longitude", StrictFloatWidget())
     admin1 = text("admin1")
     country = text("country")
-    parent = column("parent", NaturalKeyWidget(Location, "name", "alternative_names", "location"))
+    parent = column("parent", NaturalKeyWidget(Location))
     radius_km = column("radius_km", StrictFloatWidget())
 
     required_columns = ("name", "kind")
@@ -396,9 +394,7 @@ class IncidentResource(StrictResource):
     date_precision = choice("date_precision", DatePrecision, default=DatePrecision.DAY)
     status = choice("status", Status, default=Status.REPORTED)
     risk_tier = choice("risk_tier", RiskTier, default=RiskTier.NOT_ASSESSED)
-    location = column(
-        "location", NaturalKeyWidget(Location, "name", "alternative_names", "location")
-    )
+    location = column("location", NaturalKeyWidget(Location))
     latitude = column("latitude", StrictFloatWidget(), readonly=True)
     longitude = column("longitude", StrictFloatWidget(), readonly=True)
     admin1 = column("admin1", TextWidget(), readonly=True)
@@ -606,9 +602,7 @@ class IncidentResource(StrictResource):
 
     def actor_named(self, name):
         if name not in self.actor_cache:
-            self.actor_cache[name] = NaturalKeyWidget(
-                Actor, "name", ("short_name", "aliases"), "actor"
-            ).lookup(name)
+            self.actor_cache[name] = NaturalKeyWidget(Actor).lookup(name)
         return self.actor_cache[name]
 
     def read_roles(self, row):
@@ -653,12 +647,10 @@ class IncidentResource(StrictResource):
 
 
 class IncidentAircraftResource(StrictResource):
-    incident = column("incident", NaturalKeyWidget(Incident, "ref", label="incident"))
-    aircraft = column("aircraft", NaturalKeyWidget(Aircraft, "designation", label="aircraft"))
+    incident = column("incident", NaturalKeyWidget(Incident))
+    aircraft = column("aircraft", NaturalKeyWidget(Aircraft))
     role = choice("role", AircraftMission, required=True)
-    operator = column(
-        "operator", NaturalKeyWidget(Actor, "name", ("short_name", "aliases"), "actor")
-    )
+    operator = column("operator", NaturalKeyWidget(Actor))
     count = column("count", StrictIntegerWidget())
     closest_approach_m = column("closest_approach_m", StrictIntegerWidget())
 
@@ -681,8 +673,8 @@ class IncidentAircraftResource(StrictResource):
 
 
 class IncidentSourceResource(StrictResource):
-    incident = column("incident", NaturalKeyWidget(Incident, "ref", label="incident"))
-    source = column("source", NaturalKeyWidget(Source, "title", label="source"))
+    incident = column("incident", NaturalKeyWidget(Incident))
+    source = column("source", NaturalKeyWidget(Source))
     excerpt = text("excerpt", required=True)
     credibility = column("credibility", ChoiceWidget(Credibility, required=True))
 

@@ -12,6 +12,8 @@ import unicodedata
 
 from import_export import widgets
 
+from . import names
+
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SEPARATOR = "; "
 
@@ -256,37 +258,19 @@ class ChoiceWidget(TypedWidget):
 
 
 class NaturalKeyWidget(TypedWidget):
-    """A related row by its natural key (a location's name), never by database id."""
+    """A related row by the name an analyst writes (names.find's rules), never by id."""
 
-    def __init__(self, model, field, alias_fields=(), label=None):
+    def __init__(self, model, label=None):
         super().__init__()
         self.model = model
-        self.field = field
-        self.alias_fields = (alias_fields,) if isinstance(alias_fields, str) else alias_fields
-        self.label = label or model._meta.verbose_name
+        self.field = names.NAMINGS[model].key
+        self.label = label or names.NAMINGS[model].noun
 
     def lookup(self, name):
         try:
-            return self.model._default_manager.get(**{self.field: name})
-        except self.model.DoesNotExist:
-            hint = ""
-            for alias_field in self.alias_fields:
-                one_line = r"(^|\n)" + re.escape(name) + r"(\r?\n|$)"
-                match = (
-                    self.model._default_manager.filter(**{f"{alias_field}__iregex": one_line})
-                    .values_list(self.field, flat=True)
-                    .first()
-                ) or (
-                    self.model._default_manager.filter(**{f"{alias_field}__icontains": name})
-                    .values_list(self.field, flat=True)
-                    .first()
-                )
-                if match:
-                    hint = f" Did you mean “{match}”?"
-                    break
-            raise ValueError(
-                f"Unknown {self.label} “{name[:60]}”: no {self.label} has that name.{hint}"
-            ) from None
+            return names.find(self.model, name, self.label)
+        except names.UnknownName as error:
+            raise ValueError(str(error)) from None
 
     def clean(self, value, row=None, lookup_cache=None, **kwargs):
         name = clean_text(value)

@@ -92,13 +92,13 @@ BAD_FILES = {
         0,
         "Unknown location “Atlantis”",
     ),
-    "actor by its short name": (
-        (HEADER + GOOD.replace("Russian Aerospace Forces", "VKS")).encode(),
+    "actor misspelt": (
+        (HEADER + GOOD.replace("Russian Aerospace Forces", "Russian Aerospace Force")).encode(),
         0,
-        "Did you mean “Russian Aerospace Forces”?",
+        "Did you mean “Russian Aerospace Forces”",
     ),
-    "location by an alias": (
-        (HEADER + GOOD.replace("al-Tanf", "Tanf")).encode(),
+    "location misspelt": (
+        (HEADER + GOOD.replace("al-Tanf", "al-Tanff")).encode(),
         0,
         "Did you mean “al-Tanf”?",
     ),
