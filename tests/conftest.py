@@ -1,6 +1,5 @@
 import datetime
 import itertools
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,8 +13,7 @@ from incidents.models import (
     LocationKind,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = sorted((ROOT / "fixtures").glob("*.json"))
+from .helpers import FIXTURES
 
 
 @pytest.fixture(autouse=True)
@@ -107,31 +105,3 @@ def client_for(client, make_user):
         return c
 
     return get
-
-
-def table_state():
-    """Everything an import could touch, to prove a refused one touched nothing."""
-    from incidents.models import (
-        Actor,
-        Aircraft,
-        IncidentActor,
-        IncidentAircraft,
-        IncidentSource,
-        Location,
-        Source,
-    )
-
-    state = {}
-    for model in (
-        Incident,
-        IncidentActor,
-        IncidentAircraft,
-        IncidentSource,
-        Actor,
-        Location,
-        Aircraft,
-        Source,
-    ):
-        state[model.__name__] = sorted(map(repr, model.objects.values_list()))
-        state["history_" + model.__name__] = model.history.count()
-    return state

@@ -1,8 +1,24 @@
 """Helpers shared by test modules (tests never import each other)."""
 
+import io
 from html.parser import HTMLParser
+from pathlib import Path
 
 from concurrency.forms import get_signer
+
+from incidents.models import (
+    Actor,
+    Aircraft,
+    Incident,
+    IncidentActor,
+    IncidentAircraft,
+    IncidentSource,
+    Location,
+    Source,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "fixtures").glob("*.json"))
 
 
 def signed_version(instance):
@@ -76,3 +92,99 @@ def form_fields(html, form_id=None):
     reader = _FormReader(form_id)
     reader.feed(html if isinstance(html, str) else html.decode())
     return reader.fields
+
+
+MODELS = [
+    Actor,
+    Location,
+    Aircraft,
+    Source,
+    Incident,
+    IncidentActor,
+    IncidentAircraft,
+    IncidentSource,
+]
+
+
+def delete_all(model):
+    """Empty a table; in a hierarchy (PROTECTed parents) leaves go first."""
+    while model.objects.exists():
+        rows = model.objects.all()
+        if hasattr(model, "children"):
+            rows = rows.filter(children__isnull=True)
+        rows.delete()
+
+
+def table_state():
+    """Everything an import could touch, to prove a refused one touched nothing."""
+    from incidents.models import (
+        Actor,
+        Aircraft,
+        IncidentActor,
+        IncidentAircraft,
+        IncidentSource,
+        Location,
+        Source,
+    )
+
+    state = {}
+    for model in (
+        Incident,
+        IncidentActor,
+        IncidentAircraft,
+        IncidentSource,
+        Actor,
+        Location,
+        Aircraft,
+        Source,
+    ):
+        state[model.__name__] = sorted(map(repr, model.objects.values_list()))
+        state["history_" + model.__name__] = model.history.count()
+    return state
+
+
+def incident_form(**overrides):
+    data = {
+        "ref": "SYR-2025-0001",
+        "title": "Su-35 shadows an MQ-9 near al-Tanf",
+        "summary": "",
+        "incident_type": "air_intercept",
+        "domain": "air",
+        "date_start": "2025-01-02",
+        "date_end": "2025-01-02",
+        "date_precision": "day",
+        "location": "",
+        "location_precision": "exact",
+        "status": "reported",
+        "risk_tier": "not_assessed",
+        "us_safety": "unknown",
+        "us_professionalism": "unknown",
+        "deconfliction_channel_used": "unknown",
+        "fatalities_low": "",
+        "fatalities_best": "",
+        "fatalities_high": "",
+    }
+    for prefix in ("incident_actors", "incident_aircraft", "incident_sources"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+HEADER = "ref,title,incident_type,domain,date_start,date_end,location,initiators\n"
+GOOD = (
+    "SYR-2025-0100,Su-35 shadows an MQ-9,air_intercept,air,2025-02-03,2025-02-03,al-Tanf,"
+    "Russian Aerospace Forces\n"
+)
+
+
+def upload(content, name="incidents.csv", fmt=0):
+    handle = io.BytesIO(content)
+    handle.name = name
+    return {"import_file": handle, "format": str(fmt), "resource": "0"}

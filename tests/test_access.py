@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from incidents.models import Actor, Incident, IncidentSource, Location, Source
 
-from .conftest import table_state
+from .helpers import table_state
 
 ROLES = ["anonymous", "viewer", "editor", "importer", "administrator"]
 RANK = {role: n for n, role in enumerate(ROLES)}

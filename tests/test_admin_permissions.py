@@ -7,45 +7,10 @@ import pytest
 
 from incidents.models import Incident
 
-from .conftest import table_state
-from .helpers import signed_version
+from .helpers import incident_form, signed_version, table_state
 
 ROLES = ["anonymous", "viewer", "editor", "importer", "administrator"]
 BASE = "/admin/incidents/incident/"
-
-
-def incident_form(**overrides):
-    data = {
-        "ref": "SYR-2025-0001",
-        "title": "Su-35 shadows an MQ-9 near al-Tanf",
-        "summary": "",
-        "incident_type": "air_intercept",
-        "domain": "air",
-        "date_start": "2025-01-02",
-        "date_end": "2025-01-02",
-        "date_precision": "day",
-        "location": "",
-        "location_precision": "exact",
-        "status": "reported",
-        "risk_tier": "not_assessed",
-        "us_safety": "unknown",
-        "us_professionalism": "unknown",
-        "deconfliction_channel_used": "unknown",
-        "fatalities_low": "",
-        "fatalities_best": "",
-        "fatalities_high": "",
-    }
-    for prefix in ("incident_actors", "incident_aircraft", "incident_sources"):
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    data.update(overrides)
-    return data
 
 
 def import_file():

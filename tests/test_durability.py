@@ -21,7 +21,7 @@ from django.db import connection
 from incidents.management.commands.backup import integrity_check
 from incidents.models import Incident
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 WRITERS = int(os.environ.get("DURABILITY_WRITERS", 20))
 SECONDS = float(os.environ.get("DURABILITY_SECONDS", 30))

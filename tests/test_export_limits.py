@@ -30,7 +30,7 @@ from incidents.models import Incident, IncidentSource, Source
 from incidents.resources import IncidentSourceResource
 from incidents.widgets import clean_text, defuse, undefuse
 
-from .conftest import table_state
+from .helpers import table_state
 
 ROOT = Path(__file__).resolve().parent.parent
 

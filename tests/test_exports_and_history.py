@@ -20,8 +20,7 @@ from incidents.models import Incident, IncidentActor
 from incidents.resources import RESOURCES, IncidentResource
 from incidents.widgets import FORMULA_TRIGGERS
 
-from .test_admin_permissions import incident_form
-from .test_fixtures import MODELS, delete_all
+from .helpers import GOOD, HEADER, MODELS, delete_all, incident_form, upload
 
 
 def exported_cells(file_format, dataset):
@@ -196,7 +195,6 @@ def test_validation_errors_name_the_field_and_the_reason(load_seeds, client_for)
 
 
 def test_admin_import_records_history_and_the_preview_does_not(load_seeds, client_for):
-    from .test_imports import GOOD, HEADER, upload
 
     client = client_for("importer")
     history_before = Incident.history.count()
@@ -215,7 +213,6 @@ def test_admin_import_records_history_and_the_preview_does_not(load_seeds, clien
 
 
 def test_command_import_records_history_and_dry_run_does_not(load_seeds, make_user, tmp_path):
-    from .test_imports import GOOD, HEADER
 
     make_user("importer", "ingrid")
     path = tmp_path / "new.csv"

@@ -9,31 +9,16 @@ from django.conf import settings
 from django.core.management import call_command
 
 from incidents.models import (
-    Actor,
-    Aircraft,
     Incident,
-    IncidentActor,
-    IncidentAircraft,
-    IncidentSource,
     Location,
     Source,
 )
 
-from .conftest import FIXTURES
+from .helpers import FIXTURES, MODELS, delete_all
 
 SEEDS = settings.SEEDS_DIR
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 ELLIPSIS = " […] "
-MODELS = [
-    Actor,
-    Location,
-    Aircraft,
-    Source,
-    Incident,
-    IncidentActor,
-    IncidentAircraft,
-    IncidentSource,
-]
 
 
 def snapshot():
@@ -47,15 +32,6 @@ def snapshot():
     for row in rows:
         row["fields"].pop("version", None)  # the edit counter: a load is a save
     return sorted(json.dumps(row, sort_keys=True) for row in rows)
-
-
-def delete_all(model):
-    """Empty a table; in a hierarchy (PROTECTed parents) leaves go first."""
-    while model.objects.exists():
-        rows = model.objects.all()
-        if hasattr(model, "children"):
-            rows = rows.filter(children__isnull=True)
-        rows.delete()
 
 
 def test_seed_documents_are_present():

@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from incidents.models import Actor, Incident
 
-from .test_fixtures import MODELS, delete_all
+from .helpers import MODELS, delete_all
 
 
 def generate(count, seed):

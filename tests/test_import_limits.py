@@ -25,7 +25,7 @@ from django.test import Client
 
 from incidents.models import Incident
 
-from .conftest import table_state
+from .helpers import table_state
 
 URL = "/admin/incidents/incident/import/"
 CONFIRM_URL = "/admin/incidents/incident/process_import/"

@@ -15,14 +15,9 @@ from django.test import override_settings
 
 from incidents.models import Incident, IncidentActor, Location
 
-from .conftest import table_state
+from .helpers import GOOD, HEADER, table_state, upload
 
 URL = "/admin/incidents/incident/import/"
-HEADER = "ref,title,incident_type,domain,date_start,date_end,location,initiators\n"
-GOOD = (
-    "SYR-2025-0100,Su-35 shadows an MQ-9,air_intercept,air,2025-02-03,2025-02-03,al-Tanf,"
-    "Russian Aerospace Forces\n"
-)
 
 
 def xlsx_bytes(*sheets):
@@ -172,12 +167,6 @@ BAD_FILES = {
 @pytest.fixture
 def seeded_importer(load_seeds, client_for):
     return client_for("importer")
-
-
-def upload(content, name="incidents.csv", fmt=0):
-    handle = io.BytesIO(content)
-    handle.name = name
-    return {"import_file": handle, "format": str(fmt), "resource": "0"}
 
 
 @pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))

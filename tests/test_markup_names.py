@@ -10,8 +10,7 @@ from django.urls import reverse
 from incidents.models import Actor, Incident, Location
 from incidents.validators import no_markup
 
-from .conftest import table_state
-from .helpers import form_fields
+from .helpers import form_fields, table_state
 
 MESSAGE = "Names may not contain markup such as <img …>: write it as plain text."
 IMG = "<img src=x onerror=alert(1)>"

@@ -10,8 +10,7 @@ import sys
 import pytest
 from django.db import OperationalError, connection
 
-from .conftest import ROOT
-from .helpers import form_fields
+from .helpers import ROOT, form_fields
 
 HEADERS_SCRIPT = """
 import json

@@ -184,3 +184,14 @@ def test_the_roles_migration_makes_the_groups_roles_py_describes(db):
     for name, codenames in GROUP_PERMISSIONS.items():
         granted = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
         assert granted == set(codenames), name
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in tests/helpers.py (and fixtures in conftest.py)."""
+    for path in (ROOT / "tests").glob("*.py"):
+        found = re.findall(
+            r"^\s*from\s+(?:\.|tests\.)(test_\w+|conftest)\s+import",
+            path.read_text(),
+            flags=re.M,
+        )
+        assert found == [], path.name
