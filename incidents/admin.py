@@ -16,6 +16,7 @@ from .admin_filters import (
 from .admin_import import StrictImportExportMixin
 from .concurrent_edit import ConcurrencyAdminMixin, VersionedInlineFormSet, VersionedRowForm
 from .filters import MAX_WORDS
+from .incident_file import IncidentFileResource
 from .models import (
     Actor,
     Aircraft,
@@ -31,7 +32,6 @@ from .resources import (
     ActorResource,
     AircraftResource,
     IncidentAircraftResource,
-    IncidentResource,
     IncidentSourceResource,
     LocationResource,
     SourceResource,
@@ -106,7 +106,7 @@ def incident_list_link(label, **params):
 
 @admin.register(Incident)
 class IncidentAdmin(RecordAdmin):
-    resource_classes = [IncidentResource]
+    resource_classes = [IncidentFileResource]
 
     class Media:
         css = {"all": ["incidents/admin.css"]}  # the autocomplete list filters

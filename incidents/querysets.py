@@ -105,8 +105,8 @@ class IncidentQuerySet(models.QuerySet):
         ``roles`` narrows to the given roles (initiator, target, ...). Written as
         ``pk IN (subquery)`` so that chaining never multiplies rows.
         """
-        from .models import Actor, IncidentActor
-
+        IncidentActor = self._related("incident_actors")  # noqa: N806
+        Actor = IncidentActor._meta.get_field("actor").related_model  # noqa: N806
         ids = (
             Actor.objects.descendant_ids(actors)
             if include_subunits
@@ -119,18 +119,14 @@ class IncidentQuerySet(models.QuerySet):
 
     def involving_country(self, country, roles=None):
         """Incidents in which an actor of ``country`` (ISO 3166 alpha-2) took part."""
-        from .models import IncidentActor
-
-        links = IncidentActor.objects.filter(actor__country=country)
+        links = self._related("incident_actors").objects.filter(actor__country=country)
         if roles:
             links = links.filter(role__in=[roles] if isinstance(roles, str) else roles)
         return self.filter(pk__in=links.values("incident_id"))
 
     def with_aircraft(self, aircraft):
         """Incidents in which this aircraft type took part, in any role."""
-        from .models import IncidentAircraft
-
-        links = IncidentAircraft.objects.filter(aircraft_id=_pk(aircraft))
+        links = self._related("incident_aircraft").objects.filter(aircraft_id=_pk(aircraft))
         return self.filter(pk__in=links.values("incident_id"))
 
     def ids_read_once(self, limit=READ_ONCE_LIMIT):
@@ -151,8 +147,8 @@ class IncidentQuerySet(models.QuerySet):
     def matching(self, text):
         """Incidents in which every word (or "quoted phrase") of ``text`` appears somewhere:
         ref, title, summary, a source excerpt, an actor's names, the place's names."""
-        from .models import IncidentActor, IncidentSource
-
+        IncidentActor = self._related("incident_actors")  # noqa: N806
+        IncidentSource = self._related("incident_sources")  # noqa: N806
         qs = self
         for term in search_terms(text):
             actors = IncidentActor.objects.filter(
@@ -187,9 +183,8 @@ class IncidentQuerySet(models.QuerySet):
 
     def within(self, *locations):
         """Incidents at these places or at any place inside them."""
-        from .models import Location
-
-        return self.filter(location_id__in=Location.objects.descendant_ids(locations))
+        places = self._related("location").objects
+        return self.filter(location_id__in=places.descendant_ids(locations))
 
     def near(self, location, km=None):
         """Incidents whose location lies within ``km`` of ``location`` (its radius if None).
@@ -215,10 +210,16 @@ class IncidentQuerySet(models.QuerySet):
             .filter(distance_km__lte=km)
         )
 
+    def _related(self, name):
+        """The model at the other end of one of the incident's relations (the models
+        module builds this QuerySet's manager, so this module cannot import it)."""
+        return self.model._meta.get_field(name).related_model
+
     def for_list(self):
         """Everything a list or export row shows, in a fixed number of queries."""
-        from .models import IncidentActor, IncidentAircraft, IncidentSource
-
+        IncidentActor = self._related("incident_actors")  # noqa: N806
+        IncidentAircraft = self._related("incident_aircraft")  # noqa: N806
+        IncidentSource = self._related("incident_sources")  # noqa: N806
         return self.select_related("location").prefetch_related(
             Prefetch(
                 "incident_actors",

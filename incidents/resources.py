@@ -8,14 +8,12 @@ one transaction, so it all lands or nothing does.
 
 from collections import Counter, defaultdict
 
-import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from import_export import fields, resources
-from import_export.results import Error, RowResult
+from import_export.results import Error
 
-from .cells import aircraft_cell, incident_url, role_cells, sources_cell, utc_timestamp
 from .models import (
     Actor,
     ActorKind,
@@ -467,80 +465,8 @@ class IncidentResource(StrictResource):
         super().__init__(**kwargs)
         self.actor_cache = {}
 
-    # --- export ------------------------------------------------------------------------
-
-    # Derived cells come from incidents.cells, as in the streamed exports (exports.py).
-
-    def role_cell(self, incident, column):
-        if getattr(incident, "_role_cells", None) is None:
-            links = sorted((link.role, link.actor.name) for link in incident.incident_actors.all())
-            incident._role_cells = role_cells(links)
-        return incident._role_cells[column]
-
-    def dehydrate_initiators(self, incident):
-        return self.role_cell(incident, "initiators")
-
-    def dehydrate_targets(self, incident):
-        return self.role_cell(incident, "targets")
-
-    def dehydrate_other_actors(self, incident):
-        return self.role_cell(incident, "other_actors")
-
-    def dehydrate_participants(self, incident):
-        return self.role_cell(incident, "participants")
-
-    def dehydrate_supporting(self, incident):
-        return self.role_cell(incident, "supporting")
-
-    def dehydrate_mediators(self, incident):
-        return self.role_cell(incident, "mediators")
-
-    def dehydrate_aircraft(self, incident):
-        links = sorted(
-            (link.role, link.aircraft.designation) for link in incident.incident_aircraft.all()
-        )
-        return aircraft_cell(designation for _, designation in links)
-
-    def dehydrate_sources(self, incident):
-        return sources_cell(
-            sorted(
-                (c.source.title, c.source.reliability, c.credibility)
-                for c in incident.incident_sources.all()
-            )
-        )
-
-    def dehydrate_latitude(self, incident):
-        return incident.location.latitude if incident.location else None
-
-    def dehydrate_longitude(self, incident):
-        return incident.location.longitude if incident.location else None
-
-    def dehydrate_admin1(self, incident):
-        return incident.location.admin1 if incident.location else ""
-
-    def dehydrate_country(self, incident):
-        return incident.location.country if incident.location else ""
-
-    def dehydrate_url(self, incident):
-        return incident_url(incident.ref)
-
-    def dehydrate_updated_at(self, incident):
-        return utc_timestamp(incident.updated_at)
-
-    def export(self, queryset=None, **kwargs):
-        """The admin export goes through the streamed exports' rows (one definition)."""
-        from .exports import EXPORT_COLUMNS, incident_rows
-
-        if queryset is None:
-            queryset = self.get_queryset()
-        selected = kwargs.get("export_fields") or list(self.get_export_order())
-        columns = [self.fields[name].column_name for name in selected]
-        positions = [EXPORT_COLUMNS.index(column) for column in columns]
-        dataset = tablib.Dataset(headers=columns)
-        for chunk in incident_rows(queryset):
-            for row in chunk:
-                dataset.append([row[i] for i in positions])
-        return dataset
+    # The derived columns (coordinates, actors by role, url, updated_at…) are read-only
+    # here: incident_file.IncidentFileResource exports them from the streamed rows.
 
     def get_queryset(self):
         return Incident.objects.for_list()
@@ -562,43 +488,6 @@ class IncidentResource(StrictResource):
             raise ValidationError(errors)
 
     # --- import ------------------------------------------------------------------------
-
-    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
-        """The admin's preview and confirm go through the bulk loader, as the command does:
-        the same checks per row (``import_instance``, ``validate_instance`` below), written
-        a chunk at a time instead of a savepoint, a save and a history row per row."""
-        from .loader import IncidentLoader
-
-        problems = self.check_dataset(dataset)
-        if problems:
-            return self.refused(dataset, problems, raise_errors)
-        result = self.new_result(dataset)
-        result.add_dataset_headers(dataset.headers)
-
-        def report(number, import_type, instance, row, error):
-            if error is not None:
-                result.append_invalid_row(number - 1, row, error)
-                result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
-                return
-            row_result = self.get_row_result_class()()
-            row_result.import_type = import_type
-            row_result.add_instance_info(instance)
-            row_result.instance = instance
-            result.append_row_result(row_result)
-            result.increment_row_result_total(row_result)
-            if self.progress is not None:
-                self.progress()
-
-        loader = IncidentLoader(
-            user=kwargs.get("user"),
-            change_reason=kwargs.get("change_reason") or "import",
-            resource=self,
-            report=report,
-        )
-        outcome = loader.load(dataset.headers, enumerate(dataset, start=2), dry_run=dry_run)
-        if raise_errors and outcome.problems:
-            raise ImportRefused("; ".join(reason for _, _, reason in outcome.problems[:10]))
-        return result
 
     def actor_named(self, name):
         if name not in self.actor_cache:
@@ -694,13 +583,15 @@ class IncidentSourceResource(StrictResource):
         return IncidentSource.objects.select_related("incident", "source")
 
 
-#: Import order for a whole database, each file named after its resource.
-RESOURCES = {
+#: Import order for a whole database (incidents: incident_file.RESOURCES has the class
+#: that reads and writes them whole).
+REFERENCE_RESOURCES = {
     "actors": ActorResource,
     "locations": LocationResource,
     "aircraft": AircraftResource,
     "sources": SourceResource,
-    "incidents": IncidentResource,
+}
+LINK_RESOURCES = {
     "incident_aircraft": IncidentAircraftResource,
     "citations": IncidentSourceResource,
 }

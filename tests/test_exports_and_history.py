@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.formats import CSV, JSON, XLSX
+from incidents.incident_file import RESOURCES, IncidentFileResource
 from incidents.models import Incident, IncidentActor
-from incidents.resources import RESOURCES, IncidentResource
 from incidents.widgets import FORMULA_TRIGGERS
 
 from .helpers import GOOD, HEADER, MODELS, delete_all, incident_form, upload
@@ -75,7 +75,7 @@ def test_every_export_format_defuses_formulas(title, summary):
         date_start=datetime.date(2023, 1, 1),
         date_end=datetime.date(2023, 1, 1),
     )
-    dataset = IncidentResource().export()
+    dataset = IncidentFileResource().export()
     for file_format in (CSV(), XLSX(), JSON()):
         cells = [c for c in exported_cells(file_format, dataset) if isinstance(c, str)]
         for cell in cells:
@@ -85,7 +85,7 @@ def test_every_export_format_defuses_formulas(title, summary):
 
 
 def test_xlsx_keeps_dates_and_numbers_typed(load_seeds):
-    data = XLSX().export_data(IncidentResource().export())
+    data = XLSX().export_data(IncidentFileResource().export())
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     header = [c.value for c in sheet[1]]
     row = [c.value for c in sheet[2]]

@@ -224,9 +224,9 @@ def test_a_file_with_one_bad_row_imports_no_row(load_seeds):
     path_rows = HEADER + GOOD + GOOD.replace("0100", "0101").replace("al-Tanf", "Atlantis")
     before = table_state()
     from incidents.formats import CSV
-    from incidents.resources import IncidentResource
+    from incidents.incident_file import IncidentFileResource
 
-    resource = IncidentResource()
+    resource = IncidentFileResource()
     result = resource.import_data(CSV().create_dataset(path_rows.encode()))
     assert [(line, col) for line, col, _ in resource.describe_errors(result)] == [(3, "location")]
     assert table_state() == before

@@ -19,8 +19,8 @@ from django.http import QueryDict
 from incidents.exports import FORMATS, ExportRefused, IncidentExport
 from incidents.filters import IncidentFilter
 from incidents.formats import CSV, JSON, XLSX
+from incidents.incident_file import RESOURCES
 from incidents.models import Incident
-from incidents.resources import RESOURCES
 
 TABLE_FORMATS = {"csv": CSV, "xlsx": XLSX, "json": JSON}
 

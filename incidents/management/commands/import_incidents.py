@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.formats import CSV, JSON, XLSX
+from incidents.incident_file import RESOURCES
 from incidents.loader import IncidentLoader
-from incidents.resources import RESOURCES, ImportRefused
+from incidents.resources import ImportRefused
 
 SHOWN = 100  # problems listed; the count says how many more there are
 FORMATS_BY_SUFFIX = {".csv": CSV, ".xlsx": XLSX, ".json": JSON}
