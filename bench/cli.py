@@ -64,10 +64,22 @@ def parser():
         help="rows imported while editors save in the admin (%(default)s)",
     )
     parser.add_argument(
+        "--without",
+        nargs="*",
+        choices=["datasette"],
+        default=[],
+        help="leave out these optional peers even when installed",
+    )
+    parser.add_argument(
         "--dir",
         default=str(Path(os.environ.get("VAR_DIR", ROOT / "var")) / "bench"),
         help="the work folder: generated databases (kept for the next run), collected "
         "static files, the servers' log (%(default)s)",
+    )
+    parser.add_argument(
+        "--static-root",
+        help="where the servers' static files are collected (default: DIR/static); "
+        "compressing them all takes a while, refreshing them little",
     )
     parser.add_argument("--output", help="where the figures go (default: DIR/results.json)")
     parser.add_argument(
@@ -94,7 +106,7 @@ def main(argv=None):
     postgres_url = os.environ.get("DATABASE_URL", "")
     on_postgres = postgres_url.startswith("postgres")
 
-    run = Bench.prepare(folder, args.runs, os.environ)
+    run = Bench.prepare(folder, args.runs, os.environ, args.without, args.static_root)
     sqlite = databases.sqlite(run, args.rows)
     figures = {
         "machine": machine(),

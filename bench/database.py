@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.harness import BIN, Server, free_port, last_line, manage, production_env
+from bench.peers import NOT_INSTALLED, installed
 
 BENCH_USER = "bench"  # the superuser whose session the bench browses with
 
@@ -23,20 +24,32 @@ class Bench:
     folder: Path
     runs: int
     env: dict
+    without: frozenset = frozenset()  # optional peers left out on purpose
     skipped: dict = field(default_factory=dict)  # what was not measured, and why
 
     @classmethod
-    def prepare(cls, folder, runs, environ):
+    def prepare(cls, folder, runs, environ, without=(), static_root=None):
         folder.mkdir(parents=True, exist_ok=True)
-        bench = cls(folder, runs, production_env(environ, folder))
+        static_root = Path(static_root or folder / "static")
+        bench = cls(folder, runs, production_env(environ, folder, static_root), frozenset(without))
         bench.log.write_text("")
-        # Production serves static files through the manifest whitenoise builds here.
-        manage("collectstatic", "--noinput", "-v0", env=bench.env)
+        collect_static(static_root, bench.env)
         return bench
 
     @property
     def log(self):
         return self.folder / "servers.log"
+
+    def measures(self, command, name):
+        """Whether the optional peer ``command`` (``name`` in the report) is measured; when
+        it is not, the report says why."""
+        if not installed(command):
+            self.skip(name, NOT_INSTALLED)
+        elif command in self.without:
+            self.skip(name, "left out (--without)")
+        else:
+            return True
+        return False
 
     def skip(self, what, reason):
         self.skipped[what] = reason
@@ -56,8 +69,24 @@ class Database:
         return replace(self, env=self.env | {"DATABASE_URL": f"sqlite:///{path}"}, path=path)
 
 
+def collect_static(static_root, env):
+    """Static files collected as `make serve` collects them (production serves them through
+    a manifest), unless ``static_root`` was collected from the very same files: the
+    storage compresses every file on every collectstatic, which takes a while."""
+    marker = static_root.with_name(f"{static_root.name}.collected")
+    script = "from bench.project import print_static_fingerprint as p; p()"
+    fingerprint = last_line(manage("shell", "-c", script, env=env))
+    manifest = static_root / "staticfiles.json"
+    if manifest.exists() and marker.exists() and marker.read_text() == fingerprint:
+        return
+    print(f"Collecting static files into {static_root} …", flush=True)
+    manage("collectstatic", "--noinput", "-v0", env=env)
+    marker.write_text(fingerprint)
+
+
 def sqlite(bench, rows):
-    """The generated database of ``rows`` incidents, built unless a finished one is there."""
+    """The generated database of ``rows`` incidents, built unless a finished one is there
+    (which gets the migrations added since it was built)."""
     path = bench.folder / f"incidents-{rows}.sqlite3"
     env = bench.env | {"DATABASE_URL": f"sqlite:///{path}"}
     marker = path.with_suffix(".complete")
@@ -69,6 +98,8 @@ def sqlite(bench, rows):
         manage("migrate", "--noinput", "-v0", env=env)
         manage("generate_incidents", "--count", str(rows), "--seed", "1", env=env)
         marker.write_text(f"{time.perf_counter() - started:.0f}")
+    else:
+        manage("migrate", "--noinput", "-v0", env=env)
     return Database(env, session(env), path, float(marker.read_text()))
 
 

@@ -29,20 +29,21 @@ Finished = namedtuple("Finished", "seconds peak_rss_mib output")
 Page = namedtuple("Page", "status headers text")
 
 
-def production_env(environ, folder):
+def production_env(environ, folder, static_root):
     """The environment `make serve` asks for (DEBUG off, a secret of its own, the hosts it
     answers), so the figures are those of the settings users deploy.
 
     The servers and every command share one secret: sessions are signed with it. The
-    collected static files (production uses the manifest storage) and the uploads the
-    admin holds between preview and confirm stay in the bench's folder.
+    uploads the admin holds between preview and confirm stay in the bench's folder; the
+    static files are collected to ``static_root`` (production serves them through a
+    manifest).
     """
     env = {name: value for name, value in environ.items() if name != "DATABASE_URL"}
     return env | {
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "STATIC_ROOT": str(folder / "static"),
+        "STATIC_ROOT": str(static_root),
         "VAR_DIR": str(folder),
     }
 

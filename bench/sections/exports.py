@@ -5,7 +5,7 @@ import statistics
 
 from bench.database import gunicorn
 from bench.harness import median_of, stream
-from bench.peers import NOT_INSTALLED, datasette, installed, stdlib_csv
+from bench.peers import datasette, stdlib_csv
 
 EXPORT_URL = "/incidents/export.csv"
 
@@ -14,10 +14,8 @@ def measure(bench, database):
     results = {"ours": ours(bench, database)}
     if database.path is None:
         return results  # the peers read SQLite files
-    if installed("datasette"):
+    if bench.measures("datasette", "Datasette"):
         results["datasette"] = peer_datasette(bench, database.path)
-    else:
-        bench.skip("Datasette", NOT_INSTALLED)
     speeds = [stdlib_csv.rows_per_s(database.path) for _ in range(bench.runs)]
     results["stdlib"] = {"rows_per_s": statistics.median(speeds)}
     return results

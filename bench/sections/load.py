@@ -21,7 +21,6 @@ from bench.database import BENCH_USER, gunicorn
 from bench.forms import new_ref
 from bench.harness import BIN, ROOT, manage
 from bench.importfile import write_import_file
-from bench.peers import NOT_INSTALLED, installed
 from bench.sections import admin
 
 WORKERS = 3  # as `make serve`
@@ -32,8 +31,7 @@ ANSWER = re.compile(r"HTTP (\d{3})")
 def measure(bench, rows, seconds, users, import_rows, postgres_url=None):
     """The load figures on a fresh copy of a database of ``rows`` incidents (SQLite, or
     the PostgreSQL server at ``postgres_url``), so every run saves the same new refs."""
-    if not installed("locust"):
-        bench.skip("locust (the load section)", NOT_INSTALLED)
+    if not bench.measures("locust", "locust (the load section)"):
         return None
     backend = "PostgreSQL" if postgres_url else "SQLite"
     print(f"Load on {backend}: {users} users for {seconds} s …", flush=True)

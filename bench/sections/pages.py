@@ -4,7 +4,7 @@ same server."""
 
 from bench.database import gunicorn
 from bench.harness import timed_gets
-from bench.peers import NOT_INSTALLED, datasette, installed
+from bench.peers import datasette
 from bench.sections import admin
 
 LIST_URL = "/incidents/"
@@ -30,8 +30,7 @@ def measure(bench, database):
         server.stop()
     if database.path is None:
         return results
-    if not installed("datasette"):
-        bench.skip("Datasette", NOT_INSTALLED)
+    if not bench.measures("datasette", "Datasette"):
         return results
     server = datasette.serve(bench, database.path)
     try:
