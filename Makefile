@@ -84,7 +84,8 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	@touch $@
 
-# Figures print as a table and go to var/bench/results.json. BENCH_ARGS="--rows 100000" for less.
+# Figures print as a table and go to var/bench/results.json. BENCH_ARGS="--rows 100000" for less;
+# BENCH_ARGS="--compare saved.json" prints each figure beside a saved run's (bench/run.py --help).
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
