@@ -13,7 +13,7 @@ from bench import database as databases
 from bench.database import Bench
 from bench.harness import ROOT
 from bench.report import compare, report
-from bench.sections import exports, imports, load, pages
+from bench.sections import exports, imports, load, pages, postgres
 
 SECTIONS = ["exports", "pages", "imports", "load", "postgres"]
 
@@ -140,12 +140,8 @@ def main(argv=None):
         figures["load"] = {"SQLite": figure}
         save()
     if "postgres" in args.only and on_postgres:
-        postgres = databases.postgres(run, postgres_url, args.rows)
         print("Measuring exports and pages on PostgreSQL …", flush=True)
-        figures["postgres"] = {
-            "export": exports.measure(run, postgres),
-            "pages": pages.measure(run, postgres),
-        }
+        figures["postgres"] = postgres.measure(run, postgres_url, args.rows)
         save()
     if (
         "load" in args.only

@@ -38,7 +38,7 @@ def command(database, work, rows, peer):
         }
     }
     if peer:
-        # The peer at the smallest size only: it imports a few hundred rows a second, so a
+        # The peer at the smallest size only: it is the slowest of the importers, and a
         # large file would take most of the bench's time.
         copy = database.copy(copy.path)
         script = f"from bench.peers.import_export_defaults import main; main({str(csv_path)!r})"
