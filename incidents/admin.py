@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -14,8 +14,8 @@ from .admin_filters import (
     autocomplete_media,
 )
 from .admin_import import StrictImportExportMixin
+from .admin_search import BoundedSearchMixin
 from .concurrent_edit import ConcurrencyAdminMixin, VersionedInlineFormSet, VersionedRowForm
-from .filters import MAX_WORDS
 from .incident_file import IncidentFileResource
 from .models import (
     Actor,
@@ -27,7 +27,7 @@ from .models import (
     Location,
     Source,
 )
-from .querysets import incident_count, search_terms
+from .querysets import incident_count
 from .resources import (
     ActorResource,
     AircraftResource,
@@ -38,13 +38,9 @@ from .resources import (
 )
 
 
-def bounded_search(text):
-    """The first MAX_WORDS distinct words or "phrases" of a search, as the admin splits them."""
-    terms = search_terms(text)[:MAX_WORDS]
-    return " ".join(f'"{term}"' if " " in term else term for term in terms)
-
-
-class RecordAdmin(ConcurrencyAdminMixin, StrictImportExportMixin, SimpleHistoryAdmin):
+class RecordAdmin(
+    BoundedSearchMixin, ConcurrencyAdminMixin, StrictImportExportMixin, SimpleHistoryAdmin
+):
     """Every editable table: history, import and export, optimistic locking.
 
     The history page's revert form saves a row like the change form does, so a POST there
@@ -57,18 +53,6 @@ class RecordAdmin(ConcurrencyAdminMixin, StrictImportExportMixin, SimpleHistoryA
             if obj is None or not self.has_change_permission(request, obj):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def get_search_results(self, request, queryset, search_term):
-        # Each word is one more OR over every search field: a bounded number of words keeps
-        # a search from holding a worker (the analyst list reads the same number).
-        return super().get_search_results(request, queryset, bounded_search(search_term))
-
-    def changelist_view(self, request, extra_context=None):
-        if len(search_terms(request.GET.get("q", ""))) > MAX_WORDS:
-            messages.warning(
-                request, f"Only the first {MAX_WORDS} words or phrases of the search were used."
-            )
-        return super().changelist_view(request, extra_context)
 
 
 class IncidentActorInline(admin.TabularInline):

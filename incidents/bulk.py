@@ -83,8 +83,11 @@ class Inserter:
         """INSERT the instances, their primary keys reserved first (and set on them)."""
         if not instances:
             return
+        versioned = hasattr(self.model, "_concurrencymeta")
         for instance, pk in zip(instances, reserve_ids(self.model, len(instances)), strict=True):
             instance.pk = pk
+            if versioned and not instance.version:
+                instance.version = 1  # as a save through the ORM starts it
             instance._state.adding = False
             instance._state.db = connection.alias
         with connection.cursor() as cursor:

@@ -127,7 +127,7 @@ class ConcurrentEditForm(VersionedRowForm):
             )
         changes = changes_since(current, opened)
         data = self.data.copy()
-        conflicts = []
+        conflicts, unknown = [], []
         for name in self.fields:
             if name == VERSION or name not in self.cleaned_data:
                 continue
@@ -136,12 +136,16 @@ class ConcurrentEditForm(VersionedRowForm):
             theirs = getattr(current, field.attname)
             if mine == theirs:
                 continue
-            original = getattr(base, field.attname, None) if base is not None else None
-            if base is not None and mine == original:
+            if base is None:
+                # Which of the two changed it is not known: the saved value stays in the
+                # form, and the one typed is shown to be entered again if it should win.
                 data[self.add_prefix(name)] = _as_data(theirs)
-            elif base is not None and theirs == original:
+                unknown.append((name, mine))
                 continue
-            else:
+            original = getattr(base, field.attname)
+            if mine == original:
+                data[self.add_prefix(name)] = _as_data(theirs)
+            elif theirs != original:
                 conflicts.append((name, theirs))
         data[self.add_prefix(VERSION)] = str(self.fields[VERSION].prepare_value(current.version))
         self.data = data
@@ -152,6 +156,13 @@ class ConcurrentEditForm(VersionedRowForm):
                 name,
                 f"Also changed by someone else, to “{shown[:200]}”. Your value is kept here; "
                 "saving again replaces theirs with it.",
+            )
+        for name, mine in unknown:
+            shown = _as_data(mine) or "(empty)"
+            self.add_error(
+                name,
+                f"This shows the saved value. You had entered “{shown[:200]}”: enter it again "
+                "if it should replace the saved one.",
             )
 
 

@@ -22,7 +22,7 @@ from .models import SeedRow
 
 #: Stamps of the database, not facts of the fixture.
 NOT_COMPARED = {"created_at", "updated_at", "created_by", "updated_by", "version"}
-REASON = "Seed fixtures"
+REASON = "Seed fixtures"  # of an update_seeds change in the history
 
 
 def fixture_paths():
@@ -87,12 +87,6 @@ def deleted_keys(model):
     return keys
 
 
-def record_history(instance):
-    history = getattr(type(instance), "history", None)
-    if history is not None:
-        history.bulk_history_create([instance], default_change_reason=REASON)
-
-
 @dataclass
 class LoadOutcome:
     loaded: int = 0
@@ -122,8 +116,7 @@ def load_missing(paths=None):
         elif entry.key in deleted[entry.label]:
             outcome.kept_away += 1
         else:
-            entry.built.save()
-            record_history(entry.instance)
+            entry.built.save()  # recorded in the history as any fixture row is (apps.py)
             outcome.loaded += 1
         SeedRow.objects.create(model=entry.label, key=entry.key, fields=entry.fields)
     return outcome
@@ -206,7 +199,6 @@ def apply_update(changes, user=None):
         entry = change.entry
         if change.action == "create":
             entry.built.save()
-            record_history(entry.instance)
         elif change.updates:
             model = type(entry.instance)
             row = model._base_manager.get(pk=entry.instance.pk)

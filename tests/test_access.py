@@ -34,6 +34,9 @@ LINK_MODELS = {"incidentaircraft", "incidentsource"}  # editors remove links fro
 
 
 def admin_role(model, action, method):
+    if model == "group" and action in ("add", "change", "delete"):
+        # what a role may do is a superuser's to change (the roles' migration makes them)
+        return NOBODY if action != "change" or method == "post" else "administrator"
     if model in ("user", "group") or model.startswith("access"):
         if model.startswith("access") and action == "add":
             return NOBODY  # axes writes its records itself; nobody adds one by hand

@@ -2,6 +2,7 @@
 by whom and when, and both edits survive once the second merges."""
 
 import datetime
+import os
 
 import pytest
 from concurrency.exceptions import RecordModifiedError
@@ -145,3 +146,34 @@ def test_the_database_refuses_a_save_from_an_older_version(make_incident):
         stale.save()
     incident.refresh_from_db()
     assert incident.title == "Saved first"
+
+
+@pytest.mark.parametrize("loader", ["load_seeds", "loaddata"])
+def test_seed_rows_merge_like_any_other(editors, loader):
+    from django.core.management import call_command
+
+    from incidents.models import Incident
+
+    from .helpers import FIXTURES
+
+    if loader == "load_seeds":
+        call_command("load_seeds", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    else:
+        call_command("loaddata", *map(str, FIXTURES), verbosity=0)
+    nadia, omar = editors
+    incident = Incident.objects.get(ref="SYR-2023-0002")
+    assert incident.version >= 1
+    url = CHANGE.format(model="incident", pk=incident.pk)
+    nadias_form = opened(nadia, url, "incident_form")
+    omars_form = opened(omar, url, "incident_form")
+    nadias_form["title"] = incident.title + " (Nadia)"
+    assert nadia.post(url, nadias_form).status_code == 302
+    omars_form["fatalities_best"] = "7"
+
+    refused = omar.post(url, omars_form)
+    merged = form_fields(refused.content, "incident_form")
+    assert merged["title"] == incident.title + " (Nadia)"
+    assert omar.post(url, merged).status_code == 302
+
+    incident.refresh_from_db()
+    assert incident.title.endswith("(Nadia)") and incident.fatalities_best == 7

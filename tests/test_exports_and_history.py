@@ -20,7 +20,7 @@ from incidents.incident_file import RESOURCES, IncidentFileResource
 from incidents.models import Incident, IncidentActor
 from incidents.widgets import FORMULA_TRIGGERS
 
-from .helpers import GOOD, HEADER, MODELS, delete_all, incident_form, upload
+from .helpers import GOOD, HEADER, MODELS, delete_all, incident_form, signed_version, upload
 
 
 def exported_cells(file_format, dataset):
@@ -138,7 +138,11 @@ def test_admin_edit_records_who_changed_what(load_seeds, client_for):
     client = client_for("editor")
     client.post(
         f"/admin/incidents/incident/{incident.pk}/change/",
-        incident_form(ref=incident.ref, title="MQ-9 intercepted (retitled)"),
+        incident_form(
+            ref=incident.ref,
+            title="MQ-9 intercepted (retitled)",
+            version=signed_version(incident),
+        ),
     )
     latest = incident.history.latest()
     assert latest.history_user.username == "editor"

@@ -273,3 +273,49 @@ def test_a_superuser_can_still_grant_both(client_for, make_user, django_user_mod
 
     analyst.refresh_from_db()
     assert analyst.is_superuser and analyst.groups.filter(name="Administrator").exists()
+
+
+def test_an_administrator_cannot_make_rename_or_delete_a_group(client_for, django_user_model):
+    administrator = client_for("administrator")
+    root = django_user_model.objects.create_superuser("root", password="a long passphrase 42")
+    superuser = Client()
+    superuser.force_login(root)
+    group = Group.objects.get(name="Administrator")
+    url = f"/admin/auth/group/{group.pk}/change/"
+    form = form_fields(superuser.get(url).content, "group_form")  # the valid form
+    form["name"] = "Administrator-old"
+    assert administrator.post(url, form).status_code == 403
+    add = form_fields(superuser.get("/admin/auth/group/add/").content, "group_form")
+    add |= {"name": "Shadow admins", "permissions": form["permissions"]}
+    assert administrator.post("/admin/auth/group/add/", add).status_code == 403
+    delete = f"/admin/auth/group/{group.pk}/delete/"
+    assert administrator.post(delete, {"post": "yes"}).status_code == 403
+    assert Group.objects.filter(name="Administrator").exists()
+    assert not Group.objects.filter(name="Shadow admins").exists()
+
+
+def test_a_group_that_manages_accounts_is_not_grantable_whatever_its_name(
+    client_for, make_user, django_user_model
+):
+    shadow = Group.objects.create(name="Shadow admins")
+    shadow.permissions.set(Group.objects.get(name="Administrator").permissions.all())
+    administrator = client_for("administrator")
+    analyst = make_user("viewer", username="analyst")
+    url = f"/admin/auth/user/{analyst.pk}/change/"
+    form = form_fields(administrator.get(url).content, "user_form")
+    form["groups"] = str(shadow.pk)
+    administrator.post(url, form)
+    assert not analyst.groups.filter(pk=shadow.pk).exists()
+    # and an account holding those rights through it is out of an Administrator's reach
+    holder = make_user("viewer", username="holder")
+    holder.groups.add(shadow)
+    assert administrator.get(f"/admin/auth/user/{holder.pk}/password/").status_code == 403
+
+
+def test_every_admin_search_is_bounded(client_for):
+    words = " ".join(f"word{n}" for n in range(3000))
+    client = client_for("administrator")
+    for url in ("/admin/auth/user/", "/admin/auth/group/", "/admin/axes/accessattempt/"):
+        response = client.get(url, {"q": words})
+        assert response.status_code == 200, url
+        assert "Only the first 10 words" in response.content.decode(), url
