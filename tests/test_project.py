@@ -85,6 +85,12 @@ def test_ensure_admin_uses_the_given_password_and_keeps_an_existing_account(monk
     admin.refresh_from_db()
     assert admin.check_password("a-long enough passphrase 42")
 
+    # renamed by its owner: the next `make run` does not bring "admin" back
+    admin.username = "nadia-root"
+    admin.save()
+    call_command("ensure_admin", stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="admin").exists()
+
 
 @pytest.mark.django_db
 def test_ensure_admin_generates_a_private_password_when_none_is_given(

@@ -142,7 +142,7 @@ def test_update_applies_the_fixtures_changes_and_keeps_the_analysts(newer_fixtur
     newest = updated.history.latest()
     assert newest.history_change_reason == seeds.REASON
     assert newest.summary == "A newer summary from the fixtures."
-    assert "Nothing to change" in update("--dry-run")
+    assert "Nothing to bring in" in update("--dry-run")
 
 
 def test_update_can_be_told_to_overwrite_edits_and_restore_deletions(newer_fixtures):

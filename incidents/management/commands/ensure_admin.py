@@ -2,7 +2,8 @@
 
 The password is ``DJANGO_SUPERUSER_PASSWORD`` when set; otherwise one is generated on
 the first run, printed once and kept in ``var/admin-password`` (owner-readable only).
-An existing account is left as it is.
+Once any superuser exists the command does nothing: an administrator renamed, or removed
+in favour of another, is not brought back by the next `make run`.
 """
 
 import os
@@ -19,12 +20,12 @@ USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Create the administrator account 'admin' if it does not exist yet."
+    help = "Create the administrator account 'admin' if the database has no superuser yet."
 
     def handle(self, *args, **options):
         User = get_user_model()
-        if User.objects.filter(username=USERNAME).exists():
-            self.stdout.write(f"Administrator '{USERNAME}' already exists; left unchanged.")
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write("A superuser exists already; accounts left as they are.")
             return
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
         generated = not password

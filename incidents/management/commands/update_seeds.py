@@ -39,7 +39,10 @@ class Command(BaseCommand):
         for change in changes:
             self.stdout.write(change.describe())
         if not writes:
-            self.stdout.write("Nothing to change: the database holds what the fixtures say.")
+            self.stdout.write(
+                "Nothing to bring in: the fixtures have not changed since they were loaded "
+                "here (edits made here are kept as they are)."
+            )
             return
         self.stdout.write(f"{len(writes)} row(s) would be written.")
         if options["dry_run"]:
