@@ -79,7 +79,7 @@ LINK_SQL = "SELECT l.incident_id, {columns} FROM {link} l JOIN {other} o ON o.id
 
 def _link_queries():
     """SQL for each chunk's related rows: written out, since the ORM's preparation of an
-    ``IN`` list of 2,000 ids cost more than the query itself (15 ms per chunk, profiled).
+    ``IN`` list of a chunk's ids cost more than the query itself (profiled).
     Only table and column names from the models go into it; the ids are parameters."""
     queries = []
     for model, fk, columns in (

@@ -1,7 +1,7 @@
 """Stream an incident file into the database, checked as the admin checks it, written in bulk.
 
 django-import-export runs its pipeline once per row: a savepoint, ``save()``, a history row
-and a query per actor link, about 150 rows/s with history on this project. This loader
+and a query per actor link (the bench measures it beside this loader). This loader
 reads the file as it goes, checks every row with the same ``IncidentResource`` (its
 widgets, ``import_instance``, ``validate_instance``: the same messages as the admin), and
 writes a chunk of rows at a time with ``executemany`` (``incidents.bulk``), history rows
