@@ -32,7 +32,7 @@ from import_export.admin import ImportExportMixin
 from import_export.forms import ExportForm, ImportForm
 from import_export.tmp_storages import TempFolderStorage
 
-from . import exports
+from . import export_file, export_slots
 from .formats import FORMATS
 from .resources import ImportRefused, IncidentResource
 
@@ -311,7 +311,7 @@ class StrictImportExportMixin(ImportExportMixin):
                 f"{rows:,} rows are more than the admin exports at once ({limit:,}, "
                 "EXPORT_ADMIN_MAX_ROWS), so nothing was exported: filter the list first. "
                 "The incidents, with their actors, aircraft and sources, stream without "
-                f"a limit from {exports.export_url('csv')}."
+                f"a limit from {export_file.export_url('csv')}."
             )
         slot = self.export_slot(request)
         try:
@@ -321,21 +321,21 @@ class StrictImportExportMixin(ImportExportMixin):
 
     def export_slot(self, request):
         try:
-            return exports.ExportSlot.take(request.user)
-        except exports.ExportBusy as busy:
+            return export_slots.ExportSlot.take(request.user)
+        except export_slots.ExportBusy as busy:
             raise ImmediateResponse(busy.response()) from None
 
     def streamed_export(self, request, file_format, queryset):
-        content_type, writer = exports.FORMATS[file_format.get_extension()]
+        content_type, writer = export_file.FORMATS[file_format.get_extension()]
         rows = queryset.count()
         if file_format.get_extension() == "xlsx":
             try:
-                exports.refuse_long_xlsx(rows, exports.export_url("csv"))
-            except exports.ExportRefused as refusal:
+                export_file.refuse_long_xlsx(rows, export_file.export_url("csv"))
+            except export_file.ExportRefused as refusal:
                 raise ValueError(str(refusal)) from None
         slot = self.export_slot(request)
         response = StreamingHttpResponse(
-            exports.HeldStream(writer(queryset), slot), content_type=content_type
+            export_slots.HeldStream(writer(queryset), slot), content_type=content_type
         )
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

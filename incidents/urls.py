@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
-from .exports import FORMATS
+from .export_file import FORMATS
 
 app_name = "incidents"
 

@@ -13,7 +13,8 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .exports import FORMATS, ExportBusy, ExportRefused, IncidentExport, export_url, held_by
+from .export_file import FORMATS, ExportRefused, IncidentExport, export_url
+from .export_slots import ExportBusy, held_by
 from .facets import facets_for
 from .filters import IncidentFilter
 from .maps import focus_of, map_payload, places_of, zones

@@ -407,7 +407,7 @@ import django
 django.setup()
 from django.db import connections
 connections["default"].settings_dict["NAME"] = sys.argv[1]
-from incidents.exports import ExportSlot
+from incidents.export_slots import ExportSlot
 slot = ExportSlot.take(types.SimpleNamespace(pk=int(sys.argv[2])))
 print("held", flush=True)
 sys.stdin.read()

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from incidents.exports import FORMATS, ExportRefused, IncidentExport
+from incidents.export_file import FORMATS, ExportRefused, IncidentExport
 from incidents.filters import IncidentFilter
 from incidents.formats import CSV, JSON, XLSX
 from incidents.incident_file import RESOURCES
