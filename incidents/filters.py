@@ -51,13 +51,14 @@ RISK_RANK = Case(
     default=Value(0),
     output_field=IntegerField(),
 )
+#: The list's orders, once: {value of ?ordering=: (label, order_by)}.
 ORDERINGS = {
-    "-date": ("-date_start", "-ref"),
-    "date": ("date_start", "ref"),
-    "-ref": ("-ref",),
-    "ref": ("ref",),
-    "-risk": ("-risk_rank", "-date_start", "-ref"),
-    "risk": ("risk_rank", "-date_start", "-ref"),
+    "-date": ("Newest first", ("-date_start", "-ref")),
+    "date": ("Oldest first", ("date_start", "ref")),
+    "ref": ("Reference", ("ref",)),
+    "-ref": ("Reference, descending", ("-ref",)),
+    "-risk": ("Highest risk first", ("-risk_rank", "-date_start", "-ref")),
+    "risk": ("Lowest risk first", ("risk_rank", "-date_start", "-ref")),
 }
 DEFAULT_ORDERING = "-date"
 
@@ -277,14 +278,7 @@ class IncidentFilter(django_filters.FilterSet):
     ordering = django_filters.ChoiceFilter(
         method="filter_nothing",
         label="Order",
-        choices=[
-            ("-date", "Newest first"),
-            ("date", "Oldest first"),
-            ("ref", "Reference"),
-            ("-ref", "Reference, descending"),
-            ("-risk", "Highest risk first"),
-            ("risk", "Lowest risk first"),
-        ],
+        choices=[(value, label) for value, (label, _) in ORDERINGS.items()],
         empty_label=None,
     )
 
@@ -328,7 +322,7 @@ class IncidentFilter(django_filters.FilterSet):
     def order(qs, ordering):
         if "risk" in ordering:
             qs = qs.annotate(risk_rank=RISK_RANK)
-        return qs.order_by(*ORDERINGS[ordering])
+        return qs.order_by(*ORDERINGS[ordering][1])
 
     @property
     def qs(self):

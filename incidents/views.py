@@ -16,7 +16,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from .export_file import FORMATS, ExportRefused, IncidentExport, export_url
 from .export_slots import ExportBusy, held_by
 from .facets import facets_for
-from .filters import IncidentFilter
+from .filters import DEFAULT_ORDERING, IncidentFilter
 from .maps import focus_of, map_payload, places_of, zones
 from .models import (
     Actor,
@@ -48,7 +48,7 @@ def export_links(filterset):
 
 def sort_links(filterset):
     """{column: (label, arrow, query)}: a click sorts by the column, a second reverses it."""
-    current = filterset.params().get("ordering", ["-date"])[0]
+    current = filterset.params().get("ordering", [DEFAULT_ORDERING])[0]
     links = {}
     for key, label in SORTABLE.items():
         if current == f"-{key}":
