@@ -74,15 +74,21 @@ def test_the_url_filter_refuses(named, client_for, model, written, message):
     assert message in page.content.decode().replace("&quot;", '"')
 
 
-@pytest.mark.parametrize(("model", "written", "name"), FOUND)
-def test_an_import_finds(named, tmp_path, model, written, name):
+def one_incident_file(folder, model, written):
+    """A CSV of one incident whose actor or place is written as ``written``."""
     values = {Actor: "Russian Aerospace Forces", Location: "al-Tanf"} | {model: written}
-    path = tmp_path / "one.csv"
+    path = folder / "one.csv"
     path.write_text(
         "ref,title,incident_type,domain,date_start,location,initiators\n"
         f"SYR-2025-0042,An intercept,air_intercept,air,2025-02-03,"
         f"{values[Location]},{values[Actor]}\n"
     )
+    return path
+
+
+@pytest.mark.parametrize(("model", "written", "name"), FOUND)
+def test_an_import_finds(named, tmp_path, model, written, name):
+    path = one_incident_file(tmp_path, model, written)
     call_command("import_incidents", str(path), stdout=io.StringIO())
     incident = Incident.objects.get(ref="SYR-2025-0042")
     assert incident.location == named[Location]
@@ -91,13 +97,7 @@ def test_an_import_finds(named, tmp_path, model, written, name):
 
 @pytest.mark.parametrize(("model", "written", "message"), REFUSED)
 def test_an_import_refuses(named, tmp_path, model, written, message):
-    values = {Actor: "Russian Aerospace Forces", Location: "al-Tanf"} | {model: written}
-    path = tmp_path / "one.csv"
-    path.write_text(
-        "ref,title,incident_type,domain,date_start,location,initiators\n"
-        f"SYR-2025-0042,An intercept,air_intercept,air,2025-02-03,"
-        f"{values[Location]},{values[Actor]}\n"
-    )
+    path = one_incident_file(tmp_path, model, written)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError) as refused:
         call_command("import_incidents", str(path), stdout=out, stderr=err)
