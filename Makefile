@@ -74,7 +74,7 @@ test: lint
 
 quick: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -x -m "not slow"
+	$(BIN)/pytest -q -x -n 2 -m "not slow"
 
 fuzz: install
 	FUZZ_EXAMPLES=2000 $(BIN)/pytest -q tests/test_fuzz.py

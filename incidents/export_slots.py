@@ -2,6 +2,7 @@
 
 import fcntl
 import gc
+import hashlib
 import os
 import threading
 import weakref
@@ -98,7 +99,11 @@ class ExportSlot:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if folder.stat().st_uid == os.getuid():
             folder.chmod(0o700)
-        handle = os.open(folder / f"export-user-{user_id}", os.O_RDWR | os.O_CREAT, 0o600)
+        # one file per database and user: two databases beside each other (a test run's
+        # workers, a bench copy) share VAR_DIR, and their user ids mean different people
+        database = hashlib.sha256(str(self.connection.settings_dict["NAME"]).encode())
+        name = f"export-{database.hexdigest()[:16]}-user-{user_id}"
+        handle = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
