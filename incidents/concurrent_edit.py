@@ -85,6 +85,16 @@ def _as_data(value):
     return str(value)
 
 
+BOTH_CHANGED = (
+    "Also changed by someone else, to “{value}”. Your value is kept here; saving again "
+    "replaces theirs with it."
+)
+UNKNOWN_SIDE = (
+    "This shows the saved value. You had entered “{value}”: enter it again if it should "
+    "replace the saved one."
+)
+
+
 class VersionedRowForm(forms.ModelForm):
     """A form carrying its row's version. The version is not an edit: an inline's blank
     extra row (version empty, no initial) stays blank, so it is skipped, not validated."""
@@ -150,20 +160,10 @@ class ConcurrentEditForm(VersionedRowForm):
         data[self.add_prefix(VERSION)] = str(self.fields[VERSION].prepare_value(current.version))
         self.data = data
         self.add_error(None, describe(current, changes))
-        for name, theirs in conflicts:
-            shown = _as_data(theirs) or "(empty)"
-            self.add_error(
-                name,
-                f"Also changed by someone else, to “{shown[:200]}”. Your value is kept here; "
-                "saving again replaces theirs with it.",
-            )
-        for name, mine in unknown:
-            shown = _as_data(mine) or "(empty)"
-            self.add_error(
-                name,
-                f"This shows the saved value. You had entered “{shown[:200]}”: enter it again "
-                "if it should replace the saved one.",
-            )
+        notes = [(name, BOTH_CHANGED, theirs) for name, theirs in conflicts]
+        notes += [(name, UNKNOWN_SIDE, mine) for name, mine in unknown]
+        for name, note, value in notes:
+            self.add_error(name, note.format(value=(_as_data(value) or "(empty)")[:200]))
 
 
 class VersionedInlineFormSet(forms.BaseInlineFormSet):
